@@ -157,14 +157,52 @@ public final class Ring implements AutoCloseable {
     }
 
     static String unavailableReason(int err) {
+        return unavailableReason(err, readSmall("/proc/sys/kernel/io_uring_disabled"),
+                statusField("Seccomp"));
+    }
+
+    /**
+     * The one-line cause of an io_uring_setup failure. {@code disabledSysctl} is the content of
+     * /proc/sys/kernel/io_uring_disabled (null when the kernel has no such knob), {@code seccomp} the Seccomp
+     * mode from /proc/self/status (null if unknown): they tell a policy refusal from a missing feature.
+     */
+    static String unavailableReason(int err, String disabledSysctl, String seccomp) {
         String base = "io_uring is not available: io_uring_setup failed: " + Errno.message(err);
+        boolean sysctl = disabledSysctl != null && !disabledSysctl.isBlank() && !disabledSysctl.trim().equals("0");
+        boolean filtered = seccomp != null && seccomp.trim().equals("2");
         return switch (-err) {
-            case Errno.ENOSYS -> base + " (the kernel was built without io_uring)";
-            case Errno.EPERM -> base + " (disabled by the kernel.io_uring_disabled sysctl or a seccomp filter)";
+            case Errno.EPERM -> sysctl
+                    ? base + " (disabled by the sysctl kernel.io_uring_disabled=" + disabledSysctl.trim() + ")"
+                    : filtered ? base + " (blocked by a seccomp filter, e.g. a container's default profile)"
+                    : base + " (not permitted: a seccomp filter or a security module refuses io_uring)";
+            case Errno.ENOSYS -> filtered
+                    ? base + " (blocked by a seccomp filter, or the kernel was built without io_uring)"
+                    : base + " (the kernel was built without io_uring: CONFIG_IO_URING)";
             case Errno.ENOMEM -> base + " (locked-memory limit too low: raise ulimit -l)";
             case Errno.EMFILE, Errno.ENFILE -> base + " (no file descriptors left)";
             default -> base;
         };
+    }
+
+    private static String readSmall(String path) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of(path));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String statusField(String field) {
+        String status = readSmall("/proc/self/status");
+        if (status == null) {
+            return null;
+        }
+        for (String line : status.split("\n")) {
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).trim();
+            }
+        }
+        return null;
     }
 
     public int fd() {
