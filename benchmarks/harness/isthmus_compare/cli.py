@@ -40,7 +40,7 @@ def parse_args(argv):
                    help="comma-separated workload names or globs (default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("--quick", action="store_true",
-                   help="1 round, 1 s runs, 0.3 s warm-up: the whole default set in under two minutes")
+                   help="1 round, 0.8 s runs, 0.3 s warm-up: the whole default set in under two minutes")
     p.add_argument("--rounds", type=int, help="rounds per workload and server (default 3; quick 1)")
     p.add_argument("--runtime", type=float, help="seconds per measured fio run (default 5; quick 1)")
     p.add_argument("--warmup", type=float, help="seconds of unmeasured fio before each run (default 1; quick 0.3)")
@@ -61,7 +61,7 @@ def parse_args(argv):
     p.add_argument("--start-timeout", type=float, default=30.0, help="seconds a daemon may take to be ready")
     a = p.parse_args(argv)
     a.rounds = a.rounds or (1 if a.quick else 3)
-    a.runtime = a.runtime if a.runtime is not None else (1.0 if a.quick else 5.0)
+    a.runtime = a.runtime if a.runtime is not None else (0.8 if a.quick else 5.0)
     a.warmup = a.warmup if a.warmup is not None else (0.3 if a.quick else 1.0)
     a.idle_settle = 0.3 if a.quick else 1.0
     if a.iothreads is None:

@@ -119,21 +119,28 @@ def render(summary):
 
 
 def render_failures(failures, max_groups=20):
-    """failures: list of {"server", "round", "workload", "message", "log_tail"}. Identical
-    failures (same server, message and log) are listed once with every workload they hit."""
+    """failures: list of {"server", "round", "workload", "message", "log_tail"}. Failures with the
+    same server, message and log lines (the daemon's command line, which names unique paths, left
+    aside) are listed once, with every workload they hit and the first command line."""
     groups = {}
     for f in failures:
-        key = (f["server"], f["message"], tuple(f.get("log_tail") or ()))
-        groups.setdefault(key, []).append(f"{f['workload']} (round {f['round']})")
+        tail = f.get("log_tail") or []
+        body = tuple(t for t in tail if not t.startswith("$ "))
+        key = (f["server"], f["message"], body)
+        g = groups.setdefault(key, {"where": [], "cmd": next((t for t in tail if t.startswith("$ ")), None)})
+        g["where"].append(f"{f['workload']} (round {f['round']})")
     lines = []
-    for n, ((server, message, tail), where) in enumerate(groups.items()):
+    for n, ((server, message, body), g) in enumerate(groups.items()):
         if n == max_groups:
-            lines.append(f"... and {len(groups) - max_groups} more failure kinds (see the JSON result)")
+            lines.append(f"... and {len(groups) - max_groups} more kinds of failure (see the JSON result)")
             break
+        where = g["where"]
         shown = where if len(where) <= 6 else where[:5] + [f"... {len(where) - 5} more"]
         lines.append(f"FAILED {server}: {message}")
         lines.append("  in: " + ", ".join(shown))
-        if tail:
+        if g["cmd"] or body:
             lines.append("  last log lines:")
-            lines.extend("    | " + t for t in tail)
+            if g["cmd"]:
+                lines.append("    | " + g["cmd"])
+            lines.extend("    | " + t for t in body)
     return "\n".join(lines)
