@@ -130,7 +130,7 @@ final class JsonLexer {
     }
 
     private static void terminal(int state, int token) {
-        for (int c = 0; c <= 0x7F; c++) {
+        for (int c = 0; c <= 0xFF; c++) {
             TABLE[state][c] = (short) (token | LOOKAHEAD);
         }
     }

@@ -50,7 +50,7 @@ public final class SecretObject extends AbstractQomObject {
         } else if (data != null) {
             input = data.getBytes(StandardCharsets.UTF_8);
         } else {
-            throw QmpError.generic("'file' or 'data' must be provided");
+            throw QmpError.generic("Either 'file' or 'data' must be provided");
         }
         if (keyid != null) {
             input = decrypt(input);
