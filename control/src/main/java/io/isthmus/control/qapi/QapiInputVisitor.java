@@ -50,14 +50,19 @@ final class QapiInputVisitor {
 
     /** Visits {@code value} (present, non-null) as {@code typeName} under member {@code name}. */
     Object visit(String name, String typeName, Object value) {
+        // if/instanceof rather than a pattern switch: no invokedynamic bootstrap on the first command
         QapiType t = schema.type(typeName);
-        return switch (t) {
-            case QapiType.Builtin b -> visitBuiltin(name, b.name(), value);
-            case QapiType.Enum e -> visitEnum(name, e, value);
-            case QapiType.Array a -> visitArray(name, a, value);
-            case QapiType.Struct s -> visitStruct(name, s, value);
-            case QapiType.Alternate a -> visitAlternate(name, a, value);
-        };
+        if (t instanceof QapiType.Builtin b) {
+            return visitBuiltin(name, b.name(), value);
+        } else if (t instanceof QapiType.Struct s) {
+            return visitStruct(name, s, value);
+        } else if (t instanceof QapiType.Enum e) {
+            return visitEnum(name, e, value);
+        } else if (t instanceof QapiType.Array a) {
+            return visitArray(name, a, value);
+        } else {
+            return visitAlternate(name, (QapiType.Alternate) t, value);
+        }
     }
 
     private Object visitStruct(String name, QapiType.Struct s, Object value) {
@@ -136,12 +141,14 @@ final class QapiInputVisitor {
 
     /** Whether an alternate branch of type {@code t} takes a value of this JSON type (QType). */
     private boolean matches(QapiType t, Object value) {
-        return switch (t) {
-            case QapiType.Struct s -> value instanceof Map;
-            case QapiType.Array ar -> value instanceof List;
-            case QapiType.Enum e -> value instanceof String;
-            case QapiType.Alternate al -> false;
-            case QapiType.Builtin b -> switch (b.jsonType()) {
+        if (t instanceof QapiType.Struct) {
+            return value instanceof Map;
+        } else if (t instanceof QapiType.Array) {
+            return value instanceof List;
+        } else if (t instanceof QapiType.Enum) {
+            return value instanceof String;
+        } else if (t instanceof QapiType.Builtin b) {
+            return switch (b.jsonType()) {
                 case "string" -> value instanceof String;
                 case "boolean" -> value instanceof Boolean;
                 case "null" -> value == JsonNull.NULL;
@@ -149,7 +156,8 @@ final class QapiInputVisitor {
                         || value instanceof Double);
                 default -> true;
             };
-        };
+        }
+        return false;
     }
 
     private Object visitEnum(String name, QapiType.Enum e, Object value) {
@@ -202,12 +210,14 @@ final class QapiInputVisitor {
                     }
                     return d;
                 }
-                return switch (value) {
-                    case Long l -> l.doubleValue();
-                    case BigInteger b -> b.doubleValue();
-                    case Double d -> d;
-                    default -> throw invalidType(name, "number");
-                };
+                if (value instanceof Long l) {
+                    return l.doubleValue();
+                } else if (value instanceof BigInteger b) {
+                    return b.doubleValue();
+                } else if (value instanceof Double d) {
+                    return d;
+                }
+                throw invalidType(name, "number");
             case "int", "int64":
                 return int64(name, value);
             case "int8":

@@ -16,6 +16,10 @@ import java.util.Set;
  * QEMU), drops definitions whose {@code 'if'} condition is false, creates the implicit types
  * (command arguments, inline union bases, array types, the empty struct), flattens bases into
  * member lists and checks that every referenced type exists.
+ *
+ * <p>This runs on the daemon's start-up path: it avoids lambdas, pattern switches and
+ * {@code +} string concatenation outside error paths, whose first use costs tens of milliseconds
+ * of invokedynamic bootstrapping.
  */
 final class SchemaBuilder {
     /** Conditions that hold for Isthmus: a Linux build of QEMU with FUSE and io_uring. */
@@ -63,7 +67,7 @@ final class SchemaBuilder {
         if (!included.add(file)) {
             return;
         }
-        String path = resourceDir + "/" + file;
+        String path = resourceDir.concat("/").concat(file);
         String text;
         try (InputStream in = SchemaBuilder.class.getResourceAsStream(path)) {
             if (in == null) {
@@ -113,7 +117,7 @@ final class SchemaBuilder {
             Object base = expr.get("base");
             String baseName;
             if (base instanceof Map<?, ?>) {
-                baseName = "q_obj_" + name + "-base";
+                baseName = "q_obj_".concat(name).concat("-base");
                 localMembers.put(baseName, members(base));
                 structPlaceholder(baseName, List.of(), true);
             } else {
@@ -160,7 +164,7 @@ final class SchemaBuilder {
             pendingRefs.add(s);
             return s;
         }
-        String name = "q_obj_" + owner + "-arg";
+        String name = "q_obj_".concat(owner).concat("-arg");
         localMembers.put(name, members(data));
         structPlaceholder(name, List.of(), true);
         return name;
@@ -204,7 +208,7 @@ final class SchemaBuilder {
     private String typeRef(Object t) {
         if (t instanceof List<?> l) {
             String element = typeRef(l.get(0));
-            String name = "[" + element + "]";
+            String name = "[".concat(element).concat("]");
             types.putIfAbsent(name, new QapiType.Array(name, element));
             return name;
         }
