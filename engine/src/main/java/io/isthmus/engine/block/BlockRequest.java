@@ -1,0 +1,106 @@
+package io.isthmus.engine.block;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One block-layer request, preallocated by its user (an export connection or queue) and reused: no allocation
+ * per request. The user fills the public fields, calls {@link BlockNode#submit}, and gets the request back
+ * through {@link #callback} on the same IoThread.
+ *
+ * <p>Data: READ and WRITE move bytes between the node and the memory described by {@link #iovecs}: a native
+ * array of {@code struct iovec} ({@code void *base; size_t len}) with {@link #iovCount} entries, whose total
+ * length equals {@link #length}. The memory is guest memory or an export's registered buffer; the block layer
+ * never copies it on the way down (except through an aligned bounce buffer for misaligned O_DIRECT requests).
+ *
+ * <p>Thread use: owned by one IoThread from {@code submit} until the callback. Memory: the iovec array is
+ * allocated once with the request in the arena given to the constructor (a connection's or queue's).
+ */
+public final class BlockRequest {
+    // ---- operations
+    public static final int READ = 0, WRITE = 1, FLUSH = 2, DISCARD = 3, WRITE_ZEROES = 4, BLOCK_STATUS = 5;
+
+    // ---- flags
+    /** WRITE/WRITE_ZEROES: the data is durable when the request completes (flush after, or RWF_DSYNC). */
+    public static final int FUA = 1;
+    /** WRITE_ZEROES: the range may be deallocated (punched) rather than written. */
+    public static final int MAY_UNMAP = 2;
+    /** WRITE_ZEROES: fail with -ENOTSUP rather than fall back to writing zero buffers (NBD FAST_ZERO). */
+    public static final int NO_FALLBACK = 4;
+    /** BLOCK_STATUS: also compute the allocation depth ({@link #statusDepth}). */
+    public static final int WANT_DEPTH = 8;
+
+    // ---- block status result bits (BDRV_BLOCK_* subset)
+    public static final int STATUS_DATA = 1, STATUS_ZERO = 2, STATUS_ALLOCATED = 4;
+
+    public static final long IOVEC_SIZE = 16;
+
+    // ---- filled by the user
+    public int op;
+    public int flags;
+    public long offset;
+    public long length;
+    /** Native struct iovec array; capacity {@link #iovCapacity()}. */
+    public final MemorySegment iovecs;
+    public int iovCount;
+    public BlockCallback callback;
+    /** Free for the user (e.g. the NBD handle's index); the block layer never touches it. */
+    public long tag;
+    /** Free for the user. */
+    public Object owner;
+
+    // ---- results of BLOCK_STATUS: the status of [offset, offset + statusLength), statusLength <= length
+    public long statusLength;
+    public int statusFlags;
+    /** Allocation depth for qemu:allocation-depth: 0 unallocated, 1 allocated in this node, 2+ in a backing node. */
+    public int statusDepth;
+
+    // ---- driver scratch (a driver may use these while it owns the request)
+    public long scratchLong;
+    public int scratchInt;
+    public Object scratch;
+
+    public BlockRequest(Arena arena, int iovCapacity) {
+        this.iovecs = arena.allocate(IOVEC_SIZE * iovCapacity, 8);
+    }
+
+    public int iovCapacity() {
+        return (int) (iovecs.byteSize() / IOVEC_SIZE);
+    }
+
+    /** Sets iovec {@code i} to (address, length). */
+    public void setIov(int i, long address, long len) {
+        iovecs.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE, address);
+        iovecs.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + 8, len);
+    }
+
+    public long iovBase(int i) {
+        return iovecs.get(ValueLayout.JAVA_LONG, i * IOVEC_SIZE);
+    }
+
+    public long iovLen(int i) {
+        return iovecs.get(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + 8);
+    }
+
+    /** Prepares a READ or WRITE of one buffer: the common case for NBD and FUSE. */
+    public BlockRequest rw(int op, long offset, MemorySegment buffer, int flags) {
+        this.op = op;
+        this.flags = flags;
+        this.offset = offset;
+        this.length = buffer.byteSize();
+        setIov(0, buffer.address(), buffer.byteSize());
+        this.iovCount = 1;
+        return this;
+    }
+
+    /** Prepares a request without data (FLUSH, DISCARD, WRITE_ZEROES, BLOCK_STATUS). */
+    public BlockRequest noData(int op, long offset, long length, int flags) {
+        this.op = op;
+        this.flags = flags;
+        this.offset = offset;
+        this.length = length;
+        this.iovCount = 0;
+        return this;
+    }
+}

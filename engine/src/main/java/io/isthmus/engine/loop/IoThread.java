@@ -1,0 +1,608 @@
+package io.isthmus.engine.loop;
+
+import static io.isthmus.bindings.LinuxIoUring.*;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.isthmus.bindings.Errno;
+import io.isthmus.bindings.IoUringPrep;
+import io.isthmus.bindings.SysEventfd;
+import io.isthmus.bindings.Posix;
+import io.isthmus.engine.uring.IoUringUnavailableException;
+import io.isthmus.engine.uring.Ring;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One platform thread owning one io_uring: the event loop every connection, queue and request of the data
+ * plane belongs to.
+ *
+ * <p>Thread use: the I/O methods ({@link #read}, {@link #recv}, ...) must be called on this IoThread (from a
+ * completion or a task); {@link #execute}, {@link #submit}, {@link #close} may be called from any thread.
+ * Completions are delivered on this thread to the {@link Completion} given at submission, with its tag.
+ *
+ * <p>Memory: the ring's mappings and a small confined arena (the doorbell buffer and a timespec per slot) are
+ * owned by the loop and freed only after every in-flight operation has completed ({@link #close} drains).
+ * Buffers passed to I/O methods belong to the caller and must stay valid until their completion arrives (also
+ * after a cancel).
+ *
+ * <p>Operations: each returns the operation's id (its io_uring {@code user_data}: generation << 32 | slot),
+ * which {@link #cancel} accepts. Prepared entries accumulate during a loop turn and are submitted with one
+ * {@code io_uring_enter} per turn. Results follow the native convention: {@code >= 0} or {@code -errno}.
+ *
+ * <p>Cross-thread work: tasks go into an MPSC queue; a poster wakes the loop through an eventfd only when the
+ * loop is about to sleep or sleeping, and the loop keeps a read of that eventfd armed on its own ring.
+ * No allocation per operation in steady state: slots are arrays, reused.
+ */
+public final class IoThread implements Executor, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(IoThread.class.getName());
+
+    public static final int DEFAULT_ENTRIES = 256;
+
+    private static final int AWAKE = 0, SLEEPING = 1;
+    private static final long TIMESPEC_SIZE = 16;
+    private static final MemorySegment ONE;
+
+    static {
+        ONE = Arena.global().allocate(8, 8);
+        ONE.set(JAVA_LONG, 0, 1L);
+    }
+
+    private final String name;
+    private final int entries;
+    private final LoopThread thread;
+    private final TaskQueue tasks = new TaskQueue();
+    private final AtomicInteger wakeState = new AtomicInteger(AWAKE);
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile boolean stopRequested;
+    private volatile int eventFd = -1;
+
+    // ---- loop-thread state
+    private Ring ring;
+    private MemorySegment sqes;
+    private Arena arena;
+    private MemorySegment doorbellBuf;
+    private MemorySegment timespecs;
+    private Completion[] callbacks;
+    private long[] tags;
+    private int[] generations;
+    private int[] freeSlots;
+    private int freeTop;
+    private int inFlight;          // operations submitted by users (not counting the doorbell read)
+    private long doorbellId = -1;
+    private boolean cancelAllPending;
+    private long completedOps;
+    private long enters;
+
+    private final class LoopThread extends Thread {
+        LoopThread(String name) {
+            super(name);
+            setDaemon(true);
+        }
+
+        IoThread owner() {
+            return IoThread.this;
+        }
+
+        @Override
+        public void run() {
+            IoThread.this.run();
+        }
+    }
+
+    private IoThread(String name, int entries) {
+        this.name = name;
+        this.entries = entries;
+        this.thread = new LoopThread(name);
+    }
+
+    /**
+     * Starts an IoThread and waits until its ring is set up.
+     *
+     * @throws IoUringUnavailableException when the kernel refuses io_uring (the message names the cause)
+     */
+    public static IoThread start(String name) {
+        return start(name, DEFAULT_ENTRIES);
+    }
+
+    public static IoThread start(String name, int entries) {
+        IoThread t = new IoThread(name, entries);
+        t.thread.start();
+        try {
+            t.started.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+        return t;
+    }
+
+    /** The IoThread the calling thread is, or null. */
+    public static IoThread current() {
+        return Thread.currentThread() instanceof LoopThread lt ? lt.owner() : null;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean inThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** The ring's setup flags and features, for diagnostics and tests. */
+    public int ringSetupFlags() {
+        return ring.setupFlags();
+    }
+
+    // =====================================================================================================
+    // cross-thread tasks
+
+    /** Runs the task on this IoThread (any thread may call). Rejected once {@link #close} has begun. */
+    @Override
+    public void execute(Runnable task) {
+        if (stopRequested) {
+            throw new RejectedExecutionException("IoThread " + name + " is shutting down");
+        }
+        tasks.offer(task);
+        wake();
+    }
+
+    /** Runs the callable on this IoThread and completes the future with its result or exception. */
+    public <T> CompletableFuture<T> submit(Callable<T> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                f.complete(task.call());
+            } catch (Throwable t) {
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    private void wake() {
+        if (wakeState.get() == SLEEPING && wakeState.compareAndSet(SLEEPING, AWAKE)) {
+            int fd = eventFd;
+            if (fd >= 0) {
+                Posix.write(fd, ONE, 8);
+            }
+        }
+    }
+
+    // =====================================================================================================
+    // the loop
+
+    private void run() {
+        try {
+            setUp();
+        } catch (Throwable t) {
+            started.completeExceptionally(t);
+            terminated.complete(null);
+            return;
+        }
+        started.complete(null);
+        try {
+            loop();
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "IoThread " + name + " failed", t);
+        } finally {
+            tearDown();
+            terminated.complete(null);
+        }
+    }
+
+    private void setUp() {
+        ring = Ring.create(entries, Math.max(entries * 4, 1024));
+        sqes = ring.sqes();
+        arena = Arena.ofConfined();
+        doorbellBuf = arena.allocate(8, 8);
+        int capacity = Math.max(entries * 4, 1024);
+        allocateSlots(capacity);
+        int efd = Posix.eventfd(0, SysEventfd.EFD_CLOEXEC);
+        if (efd < 0) {
+            ring.close();
+            throw new IoUringUnavailableException("cannot create the IoThread's eventfd: " + Errno.message(efd));
+        }
+        eventFd = efd;
+        armDoorbell();
+    }
+
+    private void allocateSlots(int capacity) {
+        int old = callbacks == null ? 0 : callbacks.length;
+        callbacks = callbacks == null ? new Completion[capacity] : Arrays.copyOf(callbacks, capacity);
+        tags = tags == null ? new long[capacity] : Arrays.copyOf(tags, capacity);
+        generations = generations == null ? new int[capacity] : Arrays.copyOf(generations, capacity);
+        int[] free = new int[capacity];
+        if (freeSlots != null) {
+            System.arraycopy(freeSlots, 0, free, 0, freeTop);
+        }
+        for (int s = capacity - 1; s >= old; s--) {
+            free[freeTop++] = s;
+        }
+        freeSlots = free;
+        MemorySegment ts = arena.allocate(TIMESPEC_SIZE * capacity, 8);
+        if (timespecs != null) {
+            ts.copyFrom(timespecs); // old arena memory stays valid until the arena closes
+        }
+        timespecs = ts;
+    }
+
+    private void loop() {
+        while (true) {
+            runTasks();
+            if (stopRequested) {
+                if (inFlight == 0) {
+                    break;
+                }
+                if (!cancelAllPending) {
+                    cancelAll();
+                }
+            }
+            boolean block = ring.cqReady() == 0 && tasks.isEmpty();
+            if (block) {
+                wakeState.set(SLEEPING);
+                if (!tasks.isEmpty()) {
+                    block = false;
+                }
+            }
+            int r = ring.enter(block ? 1 : 0, 0);
+            enters++;
+            wakeState.set(AWAKE);
+            if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
+                LOG.log(System.Logger.Level.ERROR, "IoThread " + name + ": io_uring_enter failed: " + Errno.message(r));
+            }
+            reapCompletions();
+        }
+        // the doorbell read is the last operation: cancel it and wait for its completion before unmapping
+        if (doorbellId != -1) {
+            prepCancel(doorbellId);
+            while (doorbellId != -1) {
+                ring.enter(1, 0);
+                reapCompletions();
+            }
+        }
+    }
+
+    private void runTasks() {
+        Runnable t;
+        while ((t = tasks.poll()) != null) {
+            try {
+                t.run();
+            } catch (Throwable e) {
+                LOG.log(System.Logger.Level.ERROR, "IoThread " + name + ": task failed", e);
+            }
+        }
+    }
+
+    private void reapCompletions() {
+        int n;
+        while ((n = ring.cqReady()) > 0) {
+            for (int i = 0; i < n; i++) {
+                long ud = ring.cqeUserData(0);
+                int res = ring.cqeRes(0);
+                int flags = ring.cqeFlags(0);
+                ring.cqAdvance(1);
+                dispatch(ud, res, flags);
+            }
+        }
+    }
+
+    private void dispatch(long ud, int res, int flags) {
+        int slot = (int) ud;
+        int gen = (int) (ud >>> 32);
+        if (slot < 0 || slot >= callbacks.length || generations[slot] != gen || callbacks[slot] == null) {
+            LOG.log(System.Logger.Level.WARNING, "IoThread " + name + ": completion for unknown operation " + ud);
+            return;
+        }
+        Completion cb = callbacks[slot];
+        long tag = tags[slot];
+        boolean more = (flags & IORING_CQE_F_MORE) != 0;
+        if (!more) {
+            freeSlot(slot);
+            if (cb != doorbell && cb != internal) {
+                inFlight--;
+            }
+        }
+        completedOps++;
+        try {
+            cb.complete(res, flags, tag);
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, "IoThread " + name + ": completion callback failed", t);
+        }
+    }
+
+    private void tearDown() {
+        eventFd = -1;
+        if (ring != null) {
+            ring.close();
+        }
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    // ---- the doorbell: an eventfd read kept armed on the ring
+    private final Completion doorbell = (res, flags, tag) -> {
+        doorbellId = -1;
+        if (!stopRequested) {
+            armDoorbell();
+        }
+    };
+
+    private final Completion internal = (res, flags, tag) -> {
+        if (tag == 1) {
+            cancelAllPending = false;
+        }
+    };
+
+    private void armDoorbell() {
+        long base = sqe();
+        IoUringPrep.prepRead(sqes, base, eventFd, doorbellBuf.address(), 8, 0);
+        doorbellId = attach(base, doorbell, 0);
+    }
+
+    private void cancelAll() {
+        cancelAllPending = true;
+        long base = sqe();
+        IoUringPrep.prepCancel(sqes, base, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+        attach(base, internal, 1);
+    }
+
+    private void prepCancel(long target) {
+        long base = sqe();
+        IoUringPrep.prepCancel(sqes, base, target, 0);
+        attach(base, internal, 0);
+    }
+
+    // =====================================================================================================
+    // submission plumbing
+
+    private long sqe() {
+        long base = ring.nextSqe();
+        while (base < 0) {
+            int r = ring.enter(0, 0); // queue full: submit what is there and retry
+            if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
+                throw new IllegalStateException("io_uring_enter failed: " + Errno.message(r));
+            }
+            if (r <= 0) {
+                reapCompletions(); // the kernel may need CQ space before it takes more
+            }
+            base = ring.nextSqe();
+        }
+        return base;
+    }
+
+    private long attach(long base, Completion cb, long tag) {
+        if (freeTop == 0) {
+            allocateSlots(callbacks.length * 2);
+        }
+        int slot = freeSlots[--freeTop];
+        int gen = ++generations[slot];
+        callbacks[slot] = cb;
+        tags[slot] = tag;
+        long ud = ((long) gen << 32) | (slot & 0xFFFFFFFFL);
+        IoUringPrep.setUserData(sqes, base, ud);
+        if (cb != doorbell && cb != internal) {
+            inFlight++;
+        }
+        return ud;
+    }
+
+    private void freeSlot(int slot) {
+        callbacks[slot] = null;
+        freeSlots[freeTop++] = slot;
+    }
+
+    private void checkThread() {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("IoThread " + name + ": I/O submitted from thread "
+                    + Thread.currentThread().getName());
+        }
+    }
+
+    /** Submits prepared operations now instead of at the end of the loop turn (rarely needed). */
+    public void flush() {
+        checkThread();
+        ring.enter(0, 0);
+    }
+
+    /** Operations submitted and not yet completed (loop thread). */
+    public int inFlight() {
+        return inFlight;
+    }
+
+    public long completedOps() {
+        return completedOps;
+    }
+
+    public long enters() {
+        return enters;
+    }
+
+    // =====================================================================================================
+    // operations (loop thread only)
+
+    public long nop(Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepNop(sqes, base);
+        return attach(base, cb, tag);
+    }
+
+    public long read(int fd, MemorySegment buf, long offset, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepRead(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset);
+        return attach(base, cb, tag);
+    }
+
+    public long write(int fd, MemorySegment buf, long offset, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepWrite(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset);
+        return attach(base, cb, tag);
+    }
+
+    /** readv: {@code iovecs} holds {@code count} native {@code struct iovec}s (16 bytes each). */
+    public long readv(int fd, MemorySegment iovecs, int count, long offset, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepReadv(sqes, base, fd, iovecs.address(), count, offset);
+        return attach(base, cb, tag);
+    }
+
+    public long writev(int fd, MemorySegment iovecs, int count, long offset, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepWritev(sqes, base, fd, iovecs.address(), count, offset);
+        return attach(base, cb, tag);
+    }
+
+    /** Read into a registered buffer ({@link #registerBuffers}); {@code buf} must lie inside buffer {@code index}. */
+    public long readFixed(int fd, MemorySegment buf, long offset, int index, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepReadFixed(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset, index);
+        return attach(base, cb, tag);
+    }
+
+    public long writeFixed(int fd, MemorySegment buf, long offset, int index, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepWriteFixed(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset, index);
+        return attach(base, cb, tag);
+    }
+
+    public long fsync(int fd, boolean dataOnly, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepFsync(sqes, base, fd, dataOnly ? IORING_FSYNC_DATASYNC : 0);
+        return attach(base, cb, tag);
+    }
+
+    public long fallocate(int fd, int mode, long offset, long length, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepFallocate(sqes, base, fd, mode, offset, length);
+        return attach(base, cb, tag);
+    }
+
+    /** One-shot poll for {@code events} (POLLIN etc.); completes with the ready mask. */
+    public long poll(int fd, int events, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepPollAdd(sqes, base, fd, events);
+        return attach(base, cb, tag);
+    }
+
+    public long recv(int fd, MemorySegment buf, int msgFlags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepRecv(sqes, base, fd, buf.address(), (int) buf.byteSize(), msgFlags);
+        return attach(base, cb, tag);
+    }
+
+    public long send(int fd, MemorySegment buf, int msgFlags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepSend(sqes, base, fd, buf.address(), (int) buf.byteSize(), msgFlags);
+        return attach(base, cb, tag);
+    }
+
+    /** sendmsg: {@code msghdr} is a native {@code struct msghdr} valid until completion. */
+    public long sendmsg(int fd, MemorySegment msghdr, int msgFlags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepSendmsg(sqes, base, fd, msghdr.address(), msgFlags);
+        return attach(base, cb, tag);
+    }
+
+    public long recvmsg(int fd, MemorySegment msghdr, int msgFlags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepRecvmsg(sqes, base, fd, msghdr.address(), msgFlags);
+        return attach(base, cb, tag);
+    }
+
+    /** accept4 on a listening socket; completes with the new fd. {@code flags} as accept4's (SOCK_CLOEXEC...). */
+    public long accept(int fd, int flags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepAccept(sqes, base, fd, 0, 0, flags);
+        return attach(base, cb, tag);
+    }
+
+    /** A relative timeout: completes with -ETIME when it expires, -ECANCELED when cancelled. */
+    public long timeout(long nanos, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        if (freeTop == 0) {
+            allocateSlots(callbacks.length * 2);
+        }
+        int slot = freeSlots[freeTop - 1]; // the slot attach() will take: its timespec stays valid until completion
+        long ts = TIMESPEC_SIZE * slot;
+        timespecs.set(JAVA_LONG, ts, nanos / 1_000_000_000L);
+        timespecs.set(JAVA_LONG, ts + 8, nanos % 1_000_000_000L);
+        IoUringPrep.prepTimeout(sqes, base, timespecs.address() + ts, 0, 0);
+        return attach(base, cb, tag);
+    }
+
+    /**
+     * Asks the kernel to cancel an operation. The operation still completes through its own callback (with
+     * -ECANCELED, or its result if it finished first); its buffers stay owned by it until then.
+     */
+    public void cancel(long opId) {
+        checkThread();
+        prepCancel(opId);
+    }
+
+    /** Cancels every operation on {@code fd} (e.g. before closing a connection). */
+    public void cancelFd(int fd) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepCancelFd(sqes, base, fd, IORING_ASYNC_CANCEL_ALL);
+        attach(base, internal, 0);
+    }
+
+    /**
+     * Registers buffers for {@link #readFixed}/{@link #writeFixed} (replacing none: call once). {@code iovecs}
+     * holds {@code count} native {@code struct iovec}s. Returns >= 0 or -errno.
+     */
+    public int registerBuffers(MemorySegment iovecs, int count) {
+        checkThread();
+        return ring.register(IORING_REGISTER_BUFFERS, iovecs, count);
+    }
+
+    // =====================================================================================================
+    // shutdown
+
+    /**
+     * Stops the loop: new tasks are refused, queued tasks still run, every in-flight operation is cancelled
+     * and its completion delivered, then the ring and its memory are freed. Waits for all that unless called
+     * on the loop itself (then it returns and the loop stops after the current turn).
+     */
+    @Override
+    public void close() {
+        stopRequested = true;
+        tasks.offer(() -> { });
+        wakeState.set(SLEEPING);
+        wake();
+        if (!inThread()) {
+            terminated.join();
+        }
+    }
+
+    /** Completes when the loop has stopped and freed its ring. */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+}

@@ -1,0 +1,158 @@
+package io.isthmus.engine.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.bindings.Errno;
+import io.isthmus.bindings.Fcntl;
+import io.isthmus.bindings.SysEventfd;
+import io.isthmus.bindings.Posix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(30)
+class IoThreadTest {
+
+    @Test
+    void nopCompletesOnTheLoopWithItsTag() throws Exception {
+        try (IoThread t = IoThread.start("test-nop")) {
+            CompletableFuture<long[]> done = new CompletableFuture<>();
+            t.execute(() -> t.nop((res, flags, tag) -> done.complete(new long[] {res, tag,
+                    IoThread.current() == t ? 1 : 0}), 42));
+            long[] r = done.get(5, TimeUnit.SECONDS);
+            assertEquals(0, r[0]);
+            assertEquals(42, r[1]);
+            assertEquals(1, r[2], "completion must run on the IoThread");
+        }
+    }
+
+    @Test
+    void batchOfNopsAllComplete() throws Exception {
+        try (IoThread t = IoThread.start("test-batch", 32)) {
+            int n = 10_000; // more than the ring holds: submission must flush when the SQ is full
+            CountDownLatch latch = new CountDownLatch(n);
+            AtomicInteger bad = new AtomicInteger();
+            Completion c = (res, flags, tag) -> {
+                if (res != 0) {
+                    bad.incrementAndGet();
+                }
+                latch.countDown();
+            };
+            t.execute(() -> {
+                for (int i = 0; i < n; i++) {
+                    t.nop(c, i);
+                }
+            });
+            assertTrue(latch.await(10, TimeUnit.SECONDS));
+            assertEquals(0, bad.get());
+        }
+    }
+
+    @Test
+    void readAndWriteAFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("data");
+        Files.write(f, "hello, io_uring".getBytes());
+        int fd = Posix.open(f.toString(), Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+        assertTrue(fd >= 0);
+        try (IoThread t = IoThread.start("test-rw"); Arena arena = Arena.ofShared()) {
+            MemorySegment buf = arena.allocate(5);
+            CompletableFuture<Integer> read = new CompletableFuture<>();
+            t.execute(() -> t.read(fd, buf, 7, (res, fl, tag) -> read.complete(res), 0));
+            assertEquals(5, read.get(5, TimeUnit.SECONDS));
+            assertEquals("io_ur", new String(buf.toArray(ValueLayout.JAVA_BYTE)));
+
+            buf.copyFrom(MemorySegment.ofArray("HELLO".getBytes()));
+            CompletableFuture<Integer> written = new CompletableFuture<>();
+            t.execute(() -> t.write(fd, buf, 0, (res, fl, tag) ->
+                    t.fsync(fd, true, (r2, f2, t2) -> written.complete(res < 0 ? res : r2), 0), 0));
+            assertEquals(0, written.get(5, TimeUnit.SECONDS));
+            assertEquals("HELLO, io_uring", Files.readString(f));
+
+            CompletableFuture<Integer> bad = new CompletableFuture<>();
+            t.execute(() -> t.read(-1, buf, 0, (res, fl, tag) -> bad.complete(res), 0));
+            assertEquals(-Errno.EBADF, bad.get(5, TimeUnit.SECONDS));
+        } finally {
+            Posix.close(fd);
+        }
+    }
+
+    @Test
+    void timeoutExpiresAndCancelDeliversCanceled() throws Exception {
+        try (IoThread t = IoThread.start("test-timeout")) {
+            CompletableFuture<Integer> expired = new CompletableFuture<>();
+            t.execute(() -> t.timeout(1_000_000, (res, fl, tag) -> expired.complete(res), 0));
+            assertEquals(-62 /* ETIME */, expired.get(5, TimeUnit.SECONDS));
+
+            CompletableFuture<Integer> cancelled = new CompletableFuture<>();
+            t.execute(() -> {
+                long id = t.timeout(60_000_000_000L, (res, fl, tag) -> cancelled.complete(res), 0);
+                t.cancel(id);
+            });
+            assertEquals(-Errno.ECANCELED, cancelled.get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void tasksFromManyThreadsAllRunOnce() throws Exception {
+        try (IoThread t = IoThread.start("test-tasks")) {
+            int threads = 4, per = 20_000;
+            AtomicInteger ran = new AtomicInteger();
+            CountDownLatch done = new CountDownLatch(threads * per);
+            Thread[] ps = new Thread[threads];
+            for (int i = 0; i < threads; i++) {
+                ps[i] = new Thread(() -> {
+                    for (int j = 0; j < per; j++) {
+                        t.execute(() -> {
+                            ran.incrementAndGet();
+                            done.countDown();
+                        });
+                        if (j % 1000 == 0) {
+                            Thread.yield(); // let the loop fall asleep now and then: exercises the doorbell
+                        }
+                    }
+                });
+                ps[i].start();
+            }
+            for (Thread p : ps) {
+                p.join();
+            }
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(threads * per, ran.get());
+        }
+    }
+
+    @Test
+    void closeDrainsPendingOperationsAndRejectsNewTasks() throws Exception {
+        IoThread t = IoThread.start("test-close");
+        int[] pipe = new int[2];
+        int efd = Posix.eventfd(0, SysEventfd.EFD_CLOEXEC); // a read on it never completes by itself
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buf = arena.allocate(8);
+            CompletableFuture<Integer> pending = new CompletableFuture<>();
+            CompletableFuture<Void> submitted = new CompletableFuture<>();
+            t.execute(() -> {
+                t.read(efd, buf, 0, (res, fl, tag) -> pending.complete(res), 0);
+                submitted.complete(null);
+            });
+            submitted.get(5, TimeUnit.SECONDS);
+            t.close();
+            assertEquals(-Errno.ECANCELED, pending.getNow(null), "close() returns after the completion");
+            assertTrue(t.terminated().isDone());
+            assertThrows(RejectedExecutionException.class, () -> t.execute(() -> { }));
+        } finally {
+            Posix.close(efd);
+        }
+    }
+}
