@@ -278,7 +278,7 @@ def main(argv=None):
                          nbdcopy=tool_version(["nbdcopy", "--version"]), isthmus_git=git_revision()),
         "daemon_command_lines": run.command_lines,
         "unavailable": {k: {"message": m, "log_tail": t} for k, (m, t) in run.unavailable.items()},
-        "summary": summary, "records": run.records, "failures": run.failures,
+        "summary": summary, "records": run.records, "failures": run.failures, "notes": list(daemon.notes),
     }
     try:
         os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
