@@ -1,22 +1,20 @@
 package io.isthmus.engine.tls;
 
+import io.isthmus.bindings.Errno;
+import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.Posix;
 import io.isthmus.engine.EngineException;
-import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Locating credential files in a credentials directory the way QEMU's {@code qcrypto_tls_creds_get_path} does:
  * {@code DIR/NAME}, stat'ed; a required file that cannot be stat'ed, or an optional one that fails for any reason
  * other than not existing, is an error with QEMU's text ({@code Unable to access credentials PATH: strerror}).
- * Pure Java; any thread.
+ * Any thread; the check is an {@code open(O_PATH)} through the bindings (returns >= 0 or -errno).
  */
 final class CredentialFiles {
     private CredentialFiles() {}
+
+    private static final int O_PATH = 010000000;
 
     static final String CA_CERT = "ca-cert.pem", CA_CRL = "ca-crl.pem", SERVER_CERT = "server-cert.pem",
             SERVER_KEY = "server-key.pem", CLIENT_CERT = "client-cert.pem", CLIENT_KEY = "client-key.pem",
@@ -34,24 +32,16 @@ final class CredentialFiles {
             return null;
         }
         String path = dir + "/" + name;
-        try {
-            Files.readAttributes(Path.of(path), BasicFileAttributes.class);
+        // open(O_PATH) resolves the path like stat(2) and fails with the same errno (ENOENT, ENOTDIR, EACCES,
+        // ELOOP...), without needing read permission on the file itself.
+        int fd = Posix.open(path, O_PATH | Libc.O_CLOEXEC, 0);
+        if (fd >= 0) {
+            Posix.close(fd);
             return path;
-        } catch (NoSuchFileException e) {
-            if (!required) {
-                return null;
-            }
-            throw new EngineException("Unable to access credentials " + path + ": No such file or directory");
-        } catch (AccessDeniedException e) {
-            throw new EngineException("Unable to access credentials " + path + ": Permission denied");
-        } catch (FileSystemException e) {
-            String reason = e.getReason() != null ? e.getReason() : "Input/output error";
-            if (!required && reason.equals("No such file or directory")) {
-                return null;
-            }
-            throw new EngineException("Unable to access credentials " + path + ": " + reason);
-        } catch (IOException | java.nio.file.InvalidPathException e) {
-            throw new EngineException("Unable to access credentials " + path + ": Invalid argument");
         }
+        if (fd == -Errno.ENOENT && !required) {
+            return null;
+        }
+        throw new EngineException("Unable to access credentials " + path + ": " + Errno.message(fd));
     }
 }
