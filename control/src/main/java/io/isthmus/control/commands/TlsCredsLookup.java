@@ -20,9 +20,10 @@ public final class TlsCredsLookup {
      * Finds credentials for a server and takes a reference on them for the caller, who gives it back with
      * {@link TlsCredentials#release()} when done (nbd-server-stop); object-del of the object meanwhile succeeds.
      *
-     * @param objects the object registry's lookup by id (returns the object or null)
+     * @param objects the object registry's lookup by id (returns the object or null), e.g.
+     *                {@code daemon.objects()::get}
      */
-    public static TlsCredentials serverCredentials(Function<String, Object> objects, String id) {
+    public static TlsCredentials serverCredentials(Function<String, ?> objects, String id) {
         TlsCredentials creds = credentials(objects, id);
         try {
             creds.checkEndpoint(TlsEndpoint.SERVER);
@@ -33,7 +34,7 @@ public final class TlsCredsLookup {
     }
 
     /** The credentials of object {@code id} (no reference taken, no endpoint check). */
-    public static TlsCredentials credentials(Function<String, Object> objects, String id) {
+    public static TlsCredentials credentials(Function<String, ?> objects, String id) {
         Object o = objects.apply(id);
         if (o == null) {
             throw QmpError.generic("No TLS credentials with id '" + id + "'");

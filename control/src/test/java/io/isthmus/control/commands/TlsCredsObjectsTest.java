@@ -34,9 +34,17 @@ class TlsCredsObjectsTest {
     }
 
     static String error(String type, Map<String, Object> props) {
-        return assertThrows(QmpError.class, () -> TlsCredsObjects.create(type, "t", props, id -> {
+        return assertThrows(QmpError.class, () -> object(type, "t", props, id -> {
             throw QmpError.generic("No secret with id '" + id + "'");
         })).desc();
+    }
+
+    /** What object-add does: create (properties), then complete (load). */
+    static TlsCredsObject object(String type, String id, Map<String, Object> props,
+                                 java.util.function.Function<String, String> secrets) {
+        TlsCredsObject o = new TlsCredsObject(id, type, props, secrets);
+        o.complete();
+        return o;
     }
 
     @Test
@@ -50,22 +58,25 @@ class TlsCredsObjectsTest {
         assertEquals("Missing 'dir' property value", error("tls-creds-psk", props("endpoint", "server")));
         assertEquals("Parameter 'endpoint' does not accept value 'middle'",
                 error("tls-creds-anon", props("endpoint", "middle")));
-        assertEquals("No secret with id 'pw'",
-                error("tls-creds-x509", props("dir", "/nonexistent", "passwordid", "pw")));
+        assertEquals("Unable to access credentials /nonexistent/ca-cert.pem: No such file or directory",
+                error("tls-creds-x509", props("dir", "/nonexistent", "passwordid", "pw")),
+                "the secret is looked up when the key is loaded, after the files");
+        assertEquals("Property 'tls-creds-psk.loaded' is not writable",
+                error("tls-creds-psk", props("dir", "/nonexistent", "loaded", true)));
     }
 
     @Test
     void pskAndAnonObjects(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("keys.psk"), "qemu:0123456789abcdef0123456789abcdef\n");
-        TlsCredsObject psk = TlsCredsObjects.create("tls-creds-psk", "psk0",
+        TlsCredsObject psk = object("tls-creds-psk", "psk0",
                 props("dir", dir.toString(), "endpoint", "server", "priority", "NORMAL"), id -> null);
         assertEquals("tls-creds-psk", psk.type());
         assertEquals(TlsEndpoint.SERVER, psk.credentials().endpoint());
         assertEquals("NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK", psk.credentials().sessionPriority());
-        TlsCredsObject client = TlsCredsObjects.create("tls-creds-psk", "psk1", props("dir", dir.toString()),
+        TlsCredsObject client = object("tls-creds-psk", "psk1", props("dir", dir.toString()),
                 id -> null);
         assertEquals("qemu", ((PskCredentials) client.credentials()).username());
-        TlsCredsObject anon = TlsCredsObjects.create("tls-creds-anon", "anon0", props("endpoint", "server",
+        TlsCredsObject anon = object("tls-creds-anon", "anon0", props("endpoint", "server",
                 "verify-peer", false), id -> null);
         assertEquals(false, anon.credentials().verifyPeer());
         psk.close();
@@ -79,9 +90,9 @@ class TlsCredsObjectsTest {
     void lookupForNbdServer(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("keys.psk"), "qemu:0123456789abcdef0123456789abcdef\n");
         Map<String, Object> objects = new HashMap<>();
-        TlsCredsObject server = TlsCredsObjects.create("tls-creds-psk", "srv", props("dir", dir.toString(),
+        TlsCredsObject server = object("tls-creds-psk", "srv", props("dir", dir.toString(),
                 "endpoint", "server"), id -> null);
-        TlsCredsObject client = TlsCredsObjects.create("tls-creds-psk", "cli", props("dir", dir.toString()),
+        TlsCredsObject client = object("tls-creds-psk", "cli", props("dir", dir.toString()),
                 id -> null);
         objects.put("srv", server);
         objects.put("cli", client);

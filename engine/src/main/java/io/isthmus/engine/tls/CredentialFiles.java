@@ -1,7 +1,7 @@
 package io.isthmus.engine.tls;
 
 import io.isthmus.bindings.Errno;
-import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.Fcntl;
 import io.isthmus.bindings.Posix;
 import io.isthmus.engine.EngineException;
 
@@ -13,8 +13,6 @@ import io.isthmus.engine.EngineException;
  */
 final class CredentialFiles {
     private CredentialFiles() {}
-
-    private static final int O_PATH = 010000000;
 
     static final String CA_CERT = "ca-cert.pem", CA_CRL = "ca-crl.pem", SERVER_CERT = "server-cert.pem",
             SERVER_KEY = "server-key.pem", CLIENT_CERT = "client-cert.pem", CLIENT_KEY = "client-key.pem",
@@ -34,7 +32,7 @@ final class CredentialFiles {
         String path = dir + "/" + name;
         // open(O_PATH) resolves the path like stat(2) and fails with the same errno (ENOENT, ENOTDIR, EACCES,
         // ELOOP...), without needing read permission on the file itself.
-        int fd = Posix.open(path, O_PATH | Libc.O_CLOEXEC, 0);
+        int fd = Posix.open(path, Fcntl.O_PATH | Fcntl.O_CLOEXEC, 0);
         if (fd >= 0) {
             Posix.close(fd);
             return path;

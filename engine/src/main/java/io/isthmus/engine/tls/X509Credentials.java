@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code tls-creds-x509}: a GnuTLS certificate credential loaded from QEMU's directory layout — {@code ca-cert.pem}
@@ -31,11 +32,12 @@ public final class X509Credentials extends TlsCredentials {
     /**
      * Loads x509 credentials as QEMU's {@code tls-creds-x509} does.
      *
-     * @param password the private key's password (the {@code passwordid} secret, resolved), or null
+     * @param password the private key's password (the {@code passwordid} secret), or null; asked only when the
+     *                 key is loaded, which is where QEMU resolves the secret (its error comes after file errors)
      * @throws EngineException with QEMU's text
      */
     public static X509Credentials load(TlsEndpoint endpoint, String dir, boolean verifyPeer, String priority,
-                                       boolean sanityCheck, String password) {
+                                       boolean sanityCheck, Supplier<String> password) {
         String caCert, caCrl = null, cert, key, dhParams = null;
         boolean server = endpoint == TlsEndpoint.SERVER;
         if (server) {
@@ -61,7 +63,8 @@ public final class X509Credentials extends TlsCredentials {
                 throw new EngineException("Cannot load CA certificate '" + caCert + "': " + Gt.strerror(r));
             }
             if (cert != null && key != null) {
-                MemorySegment pass = password == null ? MemorySegment.NULL : a.allocateFrom(password);
+                String secret = password == null ? null : password.get();
+                MemorySegment pass = secret == null ? MemorySegment.NULL : a.allocateFrom(secret);
                 r = (int) Gnutls.gnutls_certificate_set_x509_key_file2.invokeExact(c.cred, a.allocateFrom(cert),
                         a.allocateFrom(key), Gnutls.GNUTLS_X509_FMT_PEM, pass, 0);
                 if (r < 0) {
