@@ -52,7 +52,12 @@ public final class Gnutls {
             ADDRESS.withName("data"),
             JAVA_INT.withName("size"),
             MemoryLayout.paddingLayout(4)).withName("gnutls_datum_t");
-    public static final long gnutls_datum_t_data = 0, gnutls_datum_t_size = 8;
+    @Derived
+    public static final long gnutls_datum_t_data = gnutls_datum_t.byteOffset(
+            MemoryLayout.PathElement.groupElement("data"));
+    @Derived
+    public static final long gnutls_datum_t_size = gnutls_datum_t.byteOffset(
+            MemoryLayout.PathElement.groupElement("size"));
 
     // ---- gnutls_init_flags_t
     public static final int GNUTLS_SERVER = 1, GNUTLS_CLIENT = 1 << 1, GNUTLS_NONBLOCK = 1 << 3,
