@@ -306,10 +306,9 @@ public final class IoThread implements Executor, AutoCloseable {
         while ((n = ring.cqReady()) > 0) {
             for (int i = 0; i < n; i++) {
                 long ud = ring.cqeUserData(0);
-                int res = ring.cqeRes(0);
-                int flags = ring.cqeFlags(0);
-                ring.cqAdvance(1);
-                dispatch(ud, res, flags);
+                long resFlags = ring.cqeResAndFlags(0);
+                ring.cqAdvance(1); // before dispatch: a callback may reap again (sqe() when the SQ is full)
+                dispatch(ud, (int) resFlags, (int) (resFlags >>> 32));
             }
         }
     }

@@ -48,6 +48,7 @@ public final class Ring implements AutoCloseable {
     private int sqeTail;        // next SQE to hand out (local, not yet visible to the kernel)
     private int submittedTail;  // last tail published to the kernel
     private int cqHeadLocal;
+    private int sqHeadCached;   // last SQ head read from the kernel (it only moves forward)
     private boolean closed;
 
     private Ring(int fd, int setupFlags, MemorySegment params, MemorySegment rings, long ringsSize,
@@ -76,6 +77,7 @@ public final class Ring implements AutoCloseable {
         this.sqeTail = rings.get(JAVA_INT, sqTail);
         this.submittedTail = sqeTail;
         this.cqHeadLocal = rings.get(JAVA_INT, cqHead);
+        this.sqHeadCached = rings.get(JAVA_INT, sqHead);
     }
 
     private static long p(String... path) {
@@ -232,9 +234,11 @@ public final class Ring implements AutoCloseable {
 
     /** Byte offset of a free SQE, or -1 when the submission queue is full (call {@link #enter} first). */
     public long nextSqe() {
-        int head = (int) INT.getAcquire(rings, sqHead);
-        if (sqeTail - head >= sqEntries) {
-            return -1;
+        if (sqeTail - sqHeadCached >= sqEntries) {
+            sqHeadCached = (int) INT.getAcquire(rings, sqHead); // the kernel's view, only when ours says full
+            if (sqeTail - sqHeadCached >= sqEntries) {
+                return -1;
+            }
         }
         long base = (long) (sqeTail & sqMask) * SQE_SIZE;
         sqeTail++;
@@ -293,6 +297,11 @@ public final class Ring implements AutoCloseable {
 
     public int cqeFlags(int i) {
         return rings.get(JAVA_INT, cqeOffset(i) + CQE_FLAGS);
+    }
+
+    /** res (low 32 bits) and flags (high 32 bits) of the i-th ready completion, in one load. */
+    public long cqeResAndFlags(int i) {
+        return rings.get(JAVA_LONG, cqeOffset(i) + CQE_RES);
     }
 
     /** Hands n read completions back to the kernel (release store of the CQ head). */
