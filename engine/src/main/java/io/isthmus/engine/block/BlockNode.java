@@ -525,16 +525,20 @@ public abstract class BlockNode {
         req.op = of >>> 16;
         req.flags = of & 0xFFFF;
         req.frameNode[d] = null;
-        if (inFlight.decrementAndGet() == 0) {
-            CompletableFuture<Void> w = drainWaiter;
-            if (w != null) {
-                w.complete(null);
+        try {
+            if (d == 0) {
+                req.callback.done(req, result);
+            } else {
+                req.frameNode[d - 1].childDone(req, result);
             }
-        }
-        if (d == 0) {
-            req.callback.done(req, result);
-        } else {
-            req.frameNode[d - 1].childDone(req, result);
+        } finally {
+            // after the callback: a drain completes once the user has seen every result
+            if (inFlight.decrementAndGet() == 0) {
+                CompletableFuture<Void> w = drainWaiter;
+                if (w != null) {
+                    w.complete(null);
+                }
+            }
         }
     }
 
