@@ -11,7 +11,9 @@ import java.util.function.Function;
 public final class CommandGroups {
     private static final List<Function<Daemon, CommandGroup>> GROUPS = List.of(
             ControlCommands::new,
-            QomCommands::new
+            QomCommands::new,
+            BlockdevCommands::new,
+            BitmapCommands::new
     );
 
     private CommandGroups() {

@@ -80,10 +80,6 @@ final class FileNode extends BlockNode {
             throw new EngineException("The '" + o.driver + "' block driver requires a file name");
         }
         boolean direct = Boolean.TRUE.equals(o.cacheDirect);
-        if ("native".equals(o.aio) && !direct) {
-            throw new EngineException(
-                    "aio=native was specified, but it requires cache.direct=on, which was not specified.");
-        }
         boolean readOnly = Boolean.TRUE.equals(o.readOnly);
         int flags = Fcntl.O_CLOEXEC | (direct ? Fcntl.O_DIRECT : 0);
         int fd = Posix.open(filename, flags | (readOnly ? Fcntl.O_RDONLY : Fcntl.O_RDWR), 0);
@@ -97,6 +93,10 @@ final class FileNode extends BlockNode {
         }
         Arena arena = Arena.ofShared();
         try {
+            if ("native".equals(o.aio) && !direct) { // QEMU checks this once the file is open
+                throw new EngineException(
+                        "aio=native was specified, but it requires cache.direct=on, which was not specified.");
+            }
             MemorySegment st = arena.allocate(SysStat.stat);
             int r = Posix.fstat(fd, st);
             if (r < 0) {
