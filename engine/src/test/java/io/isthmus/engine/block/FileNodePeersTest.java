@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The file and host_device drivers against real peers: qemu-img compare/map, qemu-io, qemu-storage-daemon. */
 @Timeout(60)
-class FileNodeIT {
+class FileNodePeersTest {
     private static final long MIB = 1 << 20;
 
     @TempDir
