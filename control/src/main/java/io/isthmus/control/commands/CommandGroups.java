@@ -12,7 +12,9 @@ public final class CommandGroups {
     private static final List<Function<Daemon, CommandGroup>> GROUPS = List.of(
             ControlCommands::new,
             QomCommands::new,
-            TlsCredsObjects::new
+            TlsCredsObjects::new,
+            BlockdevCommands::new,
+            BitmapCommands::new
     );
 
     private CommandGroups() {
