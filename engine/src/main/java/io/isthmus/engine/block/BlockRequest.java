@@ -73,6 +73,15 @@ public final class BlockRequest {
     /** io_uring completions of this request's operations go to the node on top of the stack. */
     final Completion ioCompletion;
 
+    // ---- serialising of overlapping O_DIRECT writes ({@link OverlapSerialiser}): the aligned range tracked
+    long serialStart, serialEnd;
+    boolean serialising;
+    boolean serialTracked;
+    /** The IoThread a parked request (waiting on an overlap or a drained node) resumes on. */
+    io.isthmus.engine.loop.IoThread parkedOn;
+    /** FUA was added by a writethrough {@link BlockUser}: cleared again before the callback. */
+    boolean userAddedFua;
+
     public BlockRequest(Arena arena, int iovCapacity) {
         this.iovecs = arena.allocate(IOVEC_SIZE * iovCapacity, 8);
         this.ioCompletion = (res, flags, tag) -> frameNode[depth - 1].ioComplete(this, res, tag);

@@ -51,6 +51,8 @@ final class FileNode extends BlockNode {
     private final int memAlign;
     private volatile long fileSize;
     private volatile long length;
+    /** O_DIRECT nodes only: keeps a read-modify-write apart from other writes to the same aligned blocks. */
+    private final OverlapSerialiser serialiser;
 
     private FileNode(String nodeName, BlockOptions o, String filename, boolean hostDevice, boolean readOnly, int fd,
                      Arena arena, MemorySegment statBuf, ImageLock lock, int reqAlign, int memAlign, long fileSize) {
@@ -66,6 +68,7 @@ final class FileNode extends BlockNode {
         this.memAlign = memAlign;
         this.fileSize = fileSize;
         this.length = roundUp(fileSize, 512);
+        this.serialiser = reqAlign > 1 ? new OverlapSerialiser(this::resumeSerialised) : null;
     }
 
     private static long roundUp(long v, long a) {
@@ -292,8 +295,43 @@ final class FileNode extends BlockNode {
         IoThread.current().readv(fd, req.iovecs, req.iovCount, req.offset, req.ioCompletion, TAG_READ);
     }
 
+    /**
+     * O_DIRECT nodes: tracks a write-type request over its aligned range; false if it must wait for an overlapping
+     * one (it comes back through {@link #resumeSerialised}). A write misaligned in offset or length is a
+     * read-modify-write and serialises.
+     */
+    private boolean enterSerialised(BlockRequest req) {
+        if (serialiser == null || req.serialTracked) {
+            return true;
+        }
+        long start = req.offset & -(long) reqAlign;
+        long end = roundUp(req.offset + req.length, reqAlign);
+        boolean rmw = req.op == WRITE && ((req.offset | req.length) & (reqAlign - 1)) != 0;
+        return serialiser.enter(req, start, end, rmw);
+    }
+
+    /** A request that waited on an overlapping one tries again (on its own IoThread). */
+    private void resumeSerialised(BlockRequest req) {
+        switch (req.op) {
+            case WRITE -> doWrite(req);
+            case WRITE_ZEROES -> doWriteZeroes(req);
+            default -> doDiscard(req);
+        }
+    }
+
+    /** Every completion of this driver: leaves the serialiser first, so a waiter may go once the result is in. */
+    private void finish(BlockRequest req, int result) {
+        if (req.serialTracked) {
+            serialiser.exit(req);
+        }
+        complete(req, result);
+    }
+
     @Override
     protected void doWrite(BlockRequest req) {
+        if (!enterSerialised(req)) {
+            return;
+        }
         if (!aligned(req)) {
             bounce(req, TAG_RMW_READ);
             return;
@@ -314,7 +352,7 @@ final class FileNode extends BlockNode {
     @Override
     protected void doFlush(BlockRequest req) {
         if (noFlush) {
-            complete(req, 0);
+            finish(req, 0);
             return;
         }
         IoThread.current().fsync(fd, true, req.ioCompletion, TAG_FLUSH);
@@ -322,12 +360,18 @@ final class FileNode extends BlockNode {
 
     @Override
     protected void doDiscard(BlockRequest req) {
+        if (!enterSerialised(req)) {
+            return;
+        }
         IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, req.offset,
                 req.length, req.ioCompletion, TAG_DISCARD);
     }
 
     @Override
     protected void doWriteZeroes(BlockRequest req) {
+        if (!enterSerialised(req)) {
+            return;
+        }
         long end = req.offset + req.length;
         if ((req.flags & MAY_UNMAP) != 0 && (hostDevice || end <= fileSize)) {
             IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, req.offset,
@@ -339,7 +383,7 @@ final class FileNode extends BlockNode {
 
     private void zeroRange(BlockRequest req) {
         if (hostDevice && (req.flags & NO_FALLBACK) != 0) {
-            complete(req, -Errno.ENOTSUP); // the kernel would write the zeroes itself: not fast
+            finish(req, -Errno.ENOTSUP); // the kernel would write the zeroes itself: not fast
             return;
         }
         IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_ZERO_RANGE, req.offset, req.length, req.ioCompletion,
@@ -360,7 +404,7 @@ final class FileNode extends BlockNode {
         if ((req.flags & FUA) != 0 && !noFlush) {
             IoThread.current().fsync(fd, true, req.ioCompletion, TAG_FLUSH_AFTER_WRITE);
         } else {
-            complete(req, 0);
+            finish(req, 0);
         }
     }
 
@@ -369,30 +413,30 @@ final class FileNode extends BlockNode {
         switch ((int) tag) {
             case TAG_READ -> {
                 if (res < 0) {
-                    complete(req, res);
+                    finish(req, res);
                 } else {
                     if (res < req.length) {
                         finishShortRead(req, res);
                     }
-                    complete(req, 0);
+                    finish(req, 0);
                 }
             }
             case TAG_WRITE -> {
                 if (res < 0) {
-                    complete(req, res);
+                    finish(req, res);
                 } else if (res < req.length) {
-                    complete(req, -Errno.ENOSPC); // as QEMU's io_uring code: a short write is out of space
+                    finish(req, -Errno.ENOSPC); // as QEMU's io_uring code: a short write is out of space
                 } else {
                     afterWrite(req);
                 }
             }
-            case TAG_FLUSH, TAG_FLUSH_AFTER_WRITE -> complete(req, Math.min(res, 0));
-            case TAG_DISCARD -> complete(req, res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS ? 0 : Math.min(res, 0));
+            case TAG_FLUSH, TAG_FLUSH_AFTER_WRITE -> finish(req, Math.min(res, 0));
+            case TAG_DISCARD -> finish(req, res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS ? 0 : Math.min(res, 0));
             case TAG_PUNCH_ZEROES -> {
                 if (res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS || res == -Errno.EINVAL) {
                     zeroRange(req);
                 } else if (res < 0) {
-                    complete(req, res);
+                    finish(req, res);
                 } else {
                     afterWrite(req);
                 }
@@ -400,20 +444,20 @@ final class FileNode extends BlockNode {
             case TAG_ZERO_RANGE -> {
                 if (res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS || res == -Errno.EINVAL) {
                     if ((req.flags & NO_FALLBACK) != 0) {
-                        complete(req, -Errno.ENOTSUP);
+                        finish(req, -Errno.ENOTSUP);
                     } else {
                         req.scratchLong = 0;
                         writeZeroChunk(req);
                     }
                 } else if (res < 0) {
-                    complete(req, res);
+                    finish(req, res);
                 } else {
                     afterWrite(req);
                 }
             }
             case TAG_ZERO_WRITE -> {
                 if (res <= 0) {
-                    complete(req, res < 0 ? res : -Errno.ENOSPC);
+                    finish(req, res < 0 ? res : -Errno.ENOSPC);
                     return;
                 }
                 req.scratchLong += res;
@@ -427,7 +471,7 @@ final class FileNode extends BlockNode {
                 MemorySegment b = (MemorySegment) req.scratch;
                 if (res < 0) {
                     req.scratch = null;
-                    complete(req, res);
+                    finish(req, res);
                     return;
                 }
                 if (res < b.byteSize()) {
@@ -437,7 +481,7 @@ final class FileNode extends BlockNode {
                 if (tag == TAG_BOUNCE_READ) {
                     copyIov(req, b.asSlice(skip, req.length), false);
                     req.scratch = null;
-                    complete(req, 0);
+                    finish(req, 0);
                 } else {
                     copyIov(req, b.asSlice(skip, req.length), true);
                     IoThread.current().write(fd, b, req.scratchLong, req.ioCompletion, TAG_BOUNCE_WRITE);
@@ -447,14 +491,14 @@ final class FileNode extends BlockNode {
                 MemorySegment b = (MemorySegment) req.scratch;
                 req.scratch = null;
                 if (res < 0) {
-                    complete(req, res);
+                    finish(req, res);
                 } else if (res < b.byteSize()) {
-                    complete(req, -Errno.ENOSPC);
+                    finish(req, -Errno.ENOSPC);
                 } else {
                     afterWrite(req);
                 }
             }
-            default -> complete(req, -Errno.EIO);
+            default -> finish(req, -Errno.EIO);
         }
     }
 
@@ -490,7 +534,7 @@ final class FileNode extends BlockNode {
         if (hostDevice) {
             req.statusLength = req.length;
             req.statusFlags = data;
-            complete(req, 0);
+            finish(req, 0);
             return;
         }
         long d = Posix.lseek(fd, offset, Unistd.SEEK_DATA);
@@ -508,6 +552,6 @@ final class FileNode extends BlockNode {
             req.statusLength = (h <= offset ? end : Math.min(h, end)) - offset;
             req.statusFlags = data;
         }
-        complete(req, 0);
+        finish(req, 0);
     }
 }

@@ -26,6 +26,27 @@ final class BlockTestSupport implements AutoCloseable {
         return f.get(10, TimeUnit.SECONDS);
     }
 
+    /** Submits all requests in one IoThread task (so they are in flight together); returns their results. */
+    int[] runTogether(BlockNode n, BlockRequest... reqs) throws Exception {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Integer>[] fs = new CompletableFuture[reqs.length];
+        for (int i = 0; i < reqs.length; i++) {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            fs[i] = f;
+            reqs[i].callback = (r, res) -> f.complete(res);
+        }
+        io.execute(() -> {
+            for (BlockRequest r : reqs) {
+                n.submit(r);
+            }
+        });
+        int[] out = new int[reqs.length];
+        for (int i = 0; i < reqs.length; i++) {
+            out[i] = fs[i].get(10, TimeUnit.SECONDS);
+        }
+        return out;
+    }
+
     int read(BlockNode n, long offset, MemorySegment buf) throws Exception {
         req.rw(BlockRequest.READ, offset, buf, 0);
         return run(n);
