@@ -19,10 +19,13 @@ import java.lang.foreign.ValueLayout;
  * {@code file} (regular files) and {@code host_device} (block and character devices): QEMU's file-posix driver on
  * io_uring. Every request runs on the submitting IoThread's ring; data moves between the request's iovecs and the
  * kernel with no copy, except misaligned requests on an O_DIRECT node ({@code cache.direct=on}), which go through
- * an aligned bounce buffer (a write then reads the partial blocks first). Discard punches a hole; write-zeroes is
- * a punched hole (may-unmap) or a zeroed range, falling back to writing zeroes unless NO_FALLBACK; flush is
- * fdatasync unless {@code cache.no-flush}; FUA is a flush after the write; block status comes from
- * SEEK_DATA/SEEK_HOLE. Image locking as QEMU ({@link ImageLock}).
+ * an aligned bounce buffer (a write then reads the partial blocks first; overlapping writes wait for it,
+ * {@link OverlapSerialiser}). Discard punches a hole (BLKDISCARD on a block device); write-zeroes is a punched hole
+ * (may-unmap) or a zeroed range (BLKZEROOUT on a block device), falling back to writing zeroes unless NO_FALLBACK;
+ * flush is fdatasync unless {@code cache.no-flush}; FUA is a flush after the write; block status comes from
+ * SEEK_DATA/SEEK_HOLE (a block device reports data up to its end, as in QEMU). Image locking as QEMU
+ * ({@link ImageLock}). The two ioctls block, so they run on {@link BlockingCalls}' workers as QEMU runs them on its
+ * thread pool.
  *
  * <p>Thread use: requests on any IoThread (several at once); open, permissions, resize and close on the control
  * thread. Memory: the fd, the lock buffer and the probe buffers belong to this node (its shared arena, closed on
@@ -32,7 +35,9 @@ import java.lang.foreign.ValueLayout;
 final class FileNode extends BlockNode {
     private static final int TAG_READ = 1, TAG_WRITE = 2, TAG_FLUSH_AFTER_WRITE = 3, TAG_FLUSH = 4,
             TAG_DISCARD = 5, TAG_PUNCH_ZEROES = 6, TAG_ZERO_RANGE = 7, TAG_ZERO_WRITE = 8, TAG_BOUNCE_READ = 9,
-            TAG_RMW_READ = 10, TAG_BOUNCE_WRITE = 11;
+            TAG_RMW_READ = 10, TAG_BOUNCE_WRITE = 11, TAG_BLKDISCARD = 12, TAG_BLKZEROOUT = 13;
+    /** BLKDISCARD and BLKZEROOUT take whole 512-byte sectors. */
+    private static final long SECTOR = 512;
     private static final long ZERO_CHUNK = 1L << 20;
     private static final MemorySegment ZEROES = Arena.global().allocate(ZERO_CHUNK, 4096);
 
@@ -363,6 +368,17 @@ final class FileNode extends BlockNode {
         if (!enterSerialised(req)) {
             return;
         }
+        if (hostDevice) {
+            // QEMU's handle_aiocb_discard: BLKDISCARD on whole sectors (discard is advisory: partial ones are dropped)
+            long start = roundUp(req.offset, SECTOR);
+            long end = (req.offset + req.length) & -SECTOR;
+            if (end <= start) {
+                finish(req, 0);
+            } else {
+                BlockingCalls.ioctlRange(fd, LinuxFs.BLKDISCARD, start, end - start, req.ioCompletion, TAG_BLKDISCARD);
+            }
+            return;
+        }
         IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, req.offset,
                 req.length, req.ioCompletion, TAG_DISCARD);
     }
@@ -381,9 +397,22 @@ final class FileNode extends BlockNode {
         zeroRange(req);
     }
 
+    /** QEMU's translate_err: the errors that mean "this file or device cannot do that". */
+    private static boolean notSupported(int res) {
+        return res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS || res == -Errno.ENODEV || res == -Errno.ENOTTY;
+    }
+
     private void zeroRange(BlockRequest req) {
-        if (hostDevice && (req.flags & NO_FALLBACK) != 0) {
-            finish(req, -Errno.ENOTSUP); // the kernel would write the zeroes itself: not fast
+        if (hostDevice) {
+            if ((req.flags & NO_FALLBACK) != 0) {
+                finish(req, -Errno.ENOTSUP); // BLKZEROOUT may write the zeroes itself: not fast
+            } else if (((req.offset | req.length) & (SECTOR - 1)) != 0) {
+                req.scratchLong = 0; // partial sectors: written as zeroes (QEMU's bounce-buffer fallback)
+                writeZeroChunk(req);
+            } else {
+                BlockingCalls.ioctlRange(fd, LinuxFs.BLKZEROOUT, req.offset, req.length, req.ioCompletion,
+                        TAG_BLKZEROOUT);
+            }
             return;
         }
         IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_ZERO_RANGE, req.offset, req.length, req.ioCompletion,
@@ -431,9 +460,21 @@ final class FileNode extends BlockNode {
                 }
             }
             case TAG_FLUSH, TAG_FLUSH_AFTER_WRITE -> finish(req, Math.min(res, 0));
-            case TAG_DISCARD -> finish(req, res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS ? 0 : Math.min(res, 0));
+            // a discard the file or device cannot do succeeds (QEMU's bdrv_co_pdiscard ignores -ENOTSUP)
+            case TAG_DISCARD, TAG_BLKDISCARD -> finish(req, notSupported(res) ? 0 : Math.min(res, 0));
+            case TAG_BLKZEROOUT -> {
+                if (notSupported(res)) {
+                    req.scratchLong = 0; // QEMU's generic fallback: write zero buffers
+                    writeZeroChunk(req);
+                } else if (res < 0) {
+                    finish(req, res);
+                } else {
+                    afterWrite(req);
+                }
+            }
             case TAG_PUNCH_ZEROES -> {
-                if (res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS || res == -Errno.EINVAL) {
+                // handle_aiocb_write_zeroes_unmap: on these, zero without unmapping instead
+                if (notSupported(res) || res == -Errno.EINVAL || res == -Errno.EBUSY) {
                     zeroRange(req);
                 } else if (res < 0) {
                     finish(req, res);
@@ -531,12 +572,6 @@ final class FileNode extends BlockNode {
         int data = STATUS_DATA | STATUS_ALLOCATED;
         int zero = STATUS_ZERO | STATUS_ALLOCATED;
         req.statusDepth = 1;
-        if (hostDevice) {
-            req.statusLength = req.length;
-            req.statusFlags = data;
-            finish(req, 0);
-            return;
-        }
         long d = Posix.lseek(fd, offset, Unistd.SEEK_DATA);
         if (d == -Errno.ENXIO) {
             req.statusLength = req.length; // no data at or after offset: a hole up to EOF and zeroes beyond

@@ -323,4 +323,69 @@ class FileNodePeersTest {
             Peers.run("losetup", "-d", dev);
         }
     }
+
+    /** Fields of /sys/block/loopN/stat (see the kernel's Documentation/block/stat.rst). */
+    private static long[] blockStat(String dev) throws Exception {
+        String[] f = Files.readString(Path.of("/sys/block", Path.of(dev).getFileName().toString(), "stat"))
+                .trim().split("\\s+");
+        long[] v = new long[f.length];
+        for (int i = 0; i < f.length; i++) {
+            v[i] = Long.parseLong(f[i]);
+        }
+        return v;
+    }
+
+    private static final int STAT_DISCARD_SECTORS = 13;
+
+    @Test
+    void hostDeviceDiscardsWithBlkdiscardAndZeroesWithBlkzeroout() throws Exception {
+        Peers.assumeIntegration("losetup");
+        Path backing = sparse("loop2.img", 4 * MIB);
+        Peers.Result lo = Peers.run("losetup", "-f", "--show", backing.toString());
+        assumeTrue(lo.exit() == 0, "loop devices are unavailable here (losetup -f failed): " + lo.out());
+        String dev = lo.out().trim();
+        try {
+            assumeTrue(blockStat(dev).length > STAT_DISCARD_SECTORS, "kernel without discard statistics");
+            BlockOptions o = BlockOptions.of("host_device", "hd2");
+            o.filename = dev;
+            o.discard = "unmap";
+            BlockNode n = g.add(o);
+            MemorySegment p = pattern(MIB);
+            MemorySegment back = t.buffer(MIB, 0);
+            // discard: a real discard request reaches the device (the counter proves it was not a write-zeroes)
+            assertEquals(0, t.write(n, MIB, p, FUA));
+            long before = blockStat(dev)[STAT_DISCARD_SECTORS];
+            assertEquals(0, t.op(n, DISCARD, MIB, MIB, 0));
+            assertEquals(before + MIB / 512, blockStat(dev)[STAT_DISCARD_SECTORS], "BLKDISCARD of 1 MiB");
+            assertEquals(0, t.read(n, MIB, back));
+            assertEquals(0, back.get(ValueLayout.JAVA_BYTE, 4096), "a loop device reads discarded sectors as zero");
+            // partial sectors of a discard are dropped, not rounded out
+            assertEquals(0, t.write(n, 0, p.asSlice(0, 4096), 0));
+            before = blockStat(dev)[STAT_DISCARD_SECTORS];
+            assertEquals(0, t.op(n, DISCARD, 100, 1000, 0));
+            assertEquals(0, t.op(n, DISCARD, 100, 1500, 0));
+            assertEquals(before + 1 + 2, blockStat(dev)[STAT_DISCARD_SECTORS], "only the whole sectors inside");
+            assertEquals(0, t.read(n, 0, back.asSlice(0, 4096)));
+            assertEquals(p.get(ValueLayout.JAVA_BYTE, 100), back.get(ValueLayout.JAVA_BYTE, 100));
+            // write-zeroes without unmap (BLKZEROOUT), misaligned (zero buffers), and NO_FALLBACK
+            assertEquals(0, t.write(n, 2 * MIB, p, 0));
+            assertEquals(0, t.op(n, WRITE_ZEROES, 2 * MIB, 64 * 1024, 0));
+            assertEquals(0, t.op(n, WRITE_ZEROES, 2 * MIB + 100_000, 1000, FUA));
+            assertEquals(-io.isthmus.bindings.Errno.ENOTSUP, t.op(n, WRITE_ZEROES, 3 * MIB, 4096, NO_FALLBACK));
+            assertEquals(0, t.read(n, 2 * MIB, back));
+            byte[] b = back.toArray(ValueLayout.JAVA_BYTE);
+            byte[] e = p.toArray(ValueLayout.JAVA_BYTE);
+            java.util.Arrays.fill(e, 0, 64 * 1024, (byte) 0);
+            java.util.Arrays.fill(e, 100_000, 101_000, (byte) 0);
+            assertArrayEquals(e, b);
+            // block status as QEMU's on a block device: data up to the end (qemu-img map agrees)
+            assertArrayEquals(new long[] {4 * MIB, STATUS_DATA | STATUS_ALLOCATED, 1}, t.status(n, 0, 4 * MIB));
+            assertArrayEquals(new long[] {512, STATUS_DATA | STATUS_ALLOCATED, 1}, t.status(n, 4 * MIB - 512, MIB));
+            g.closeAll();
+            String map = Peers.run("qemu-img", "map", "--output=json", "-f", "raw", dev).out();
+            assertTrue(mapSays(map, 0, 4 * MIB, true), map);
+        } finally {
+            Peers.run("losetup", "-d", dev);
+        }
+    }
 }
