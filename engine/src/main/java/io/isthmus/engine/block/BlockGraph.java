@@ -231,7 +231,9 @@ public final class BlockGraph {
 
     /**
      * block_resize: takes the RESIZE permission for the duration (refused with QEMU's permission-conflict text
-     * while an export holds the node), truncates, and resizes the dirty bitmaps of the node and its parents.
+     * while an export holds the node: exports unshare RESIZE), drains the node (requests in flight complete first;
+     * requests arriving meanwhile wait and then run against the new size), truncates, and resizes the dirty bitmaps
+     * of the node and its parents. Blocks the control thread while the node drains, as QEMU's qmp_block_resize.
      */
     public void resize(BlockNode n, long size) throws EngineException {
         if (size < 0) {
@@ -239,8 +241,13 @@ public final class BlockGraph {
         }
         BlockUser u = n.attach("an unnamed block device", BlockPerm.RESIZE, BlockPerm.ALL);
         try {
-            n.truncate(size);
-            n.lengthChanged();
+            n.drainedBegin();
+            try {
+                n.truncate(size);
+                n.lengthChanged();
+            } finally {
+                n.drainedEnd();
+            }
         } finally {
             u.detach();
         }

@@ -53,6 +53,10 @@ public abstract class BlockNode {
     // ---- in-flight accounting
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile CompletableFuture<Void> drainWaiter;
+    /** Drained sections open on this node (control thread writes; IoThreads read on entry). */
+    private volatile int quiesce;
+    /** Requests that arrived during a drained section, resubmitted on their IoThreads when it ends. */
+    private final ArrayList<BlockRequest> parked = new ArrayList<>();
 
     protected BlockNode(String nodeName, String driverName, BlockOptions o) {
         this.nodeName = nodeName;
@@ -410,6 +414,80 @@ public abstract class BlockNode {
         return f;
     }
 
+    /** Whether a drained section is open on this node (requests arriving now wait until it ends). */
+    public boolean isQuiesced() {
+        return quiesce != 0;
+    }
+
+    /**
+     * Begins a drained section (QEMU's bdrv_drained_begin): requests arriving from now on wait, parked, and the call
+     * returns once every request in flight has completed. Control thread; must be paired with {@link #drainedEnd}.
+     * Blocks the calling thread while requests complete on their IoThreads (never call it on an IoThread).
+     */
+    public void drainedBegin() {
+        synchronized (parked) {
+            quiesce++;
+        }
+        // Dekker with enter(): it increments inFlight, then reads quiesce; this wrote quiesce, now reads inFlight
+        boolean interrupted = false;
+        while (true) {
+            try {
+                drain().get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                break; // drain() never fails
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Ends a drained section: the requests that waited are resubmitted, each on the IoThread it came from. */
+    public void drainedEnd() {
+        BlockRequest[] resume;
+        synchronized (parked) {
+            if (quiesce == 0 || --quiesce != 0) {
+                return;
+            }
+            resume = parked.toArray(new BlockRequest[0]);
+            parked.clear();
+        }
+        for (BlockRequest r : resume) {
+            io.isthmus.engine.loop.IoThread t = r.parkedOn;
+            r.parkedOn = null;
+            if (t == null) {
+                enter(r);
+            } else {
+                t.execute(() -> enter(r));
+            }
+        }
+    }
+
+    /** Parks a request that arrived during a drained section; false if the section ended meanwhile. */
+    private boolean park(BlockRequest req) {
+        synchronized (parked) {
+            if (quiesce == 0) {
+                return false;
+            }
+            req.parkedOn = io.isthmus.engine.loop.IoThread.current();
+            parked.add(req);
+        }
+        requestLeft();
+        return true;
+    }
+
+    private void requestLeft() {
+        if (inFlight.decrementAndGet() == 0) {
+            CompletableFuture<Void> w = drainWaiter;
+            if (w != null) {
+                w.complete(null);
+            }
+        }
+    }
+
     // =============================================================================================================
     // the request path (IoThread)
 
@@ -431,12 +509,15 @@ public abstract class BlockNode {
             }
             return;
         }
+        inFlight.incrementAndGet();
+        if (quiesce != 0 && park(req)) {
+            return;
+        }
         req.frameNode[d] = this;
         req.frameOffset[d] = req.offset;
         req.frameLength[d] = req.length;
         req.frameOpFlags[d] = (req.op << 16) | (req.flags & 0xFFFF);
         req.depth = d + 1;
-        inFlight.incrementAndGet();
 
         int op = req.op;
         long offset = req.offset;
@@ -533,12 +614,7 @@ public abstract class BlockNode {
             }
         } finally {
             // after the callback: a drain completes once the user has seen every result
-            if (inFlight.decrementAndGet() == 0) {
-                CompletableFuture<Void> w = drainWaiter;
-                if (w != null) {
-                    w.complete(null);
-                }
-            }
+            requestLeft();
         }
     }
 
