@@ -388,4 +388,48 @@ class FileNodePeersTest {
             Peers.run("losetup", "-d", dev);
         }
     }
+
+    @Test
+    void detectZeroesOnFilesTurnsZeroWritesIntoWriteZeroes() throws Exception {
+        for (BlockOptions.DetectZeroes mode : BlockOptions.DetectZeroes.values()) {
+            Path img = sparse("dz-" + mode, 4 * MIB);
+            Path ref = sparse("dz-ref-" + mode, 4 * MIB);
+            BlockOptions o = BlockOptions.of("file", "dz" + mode.ordinal());
+            o.filename = img.toString();
+            o.discard = "unmap";
+            o.detectZeroes = mode;
+            BlockNode n = g.add(o);
+            MemorySegment data = pattern(MIB);
+            MemorySegment other = pattern(MIB);
+            assertEquals(0, t.write(n, 0, data, 0));
+            assertEquals(0, t.write(n, 2 * MIB, data, 0));
+            assertEquals(0, t.op(n, FLUSH, 0, 0, 0));
+            long allocated = n.actualSize();
+            assertTrue(allocated >= 2 * MIB, "written data is allocated: " + allocated);
+            assertEquals(0, t.write(n, 0, t.buffer(MIB, 0), FUA)); // all zeroes
+            assertEquals(0, t.write(n, 2 * MIB, other, 0)); // not all zeroes
+            assertEquals(0, t.op(n, FLUSH, 0, 0, 0));
+            try (RandomAccessFile r = new RandomAccessFile(ref.toFile(), "rw")) {
+                put(r, 2 * MIB, other);
+            }
+            assertIdentical(img, ref);
+            String map = Peers.run("qemu-img", "map", "--output=json", "-f", "raw", img.toString()).out();
+            assertTrue(mapSays(map, 2 * MIB, MIB, true), mode + ": a non-zero write stays data: " + map);
+            long now = n.actualSize();
+            switch (mode) {
+                case OFF -> {
+                    assertTrue(mapSays(map, 0, MIB, true), "off: zeroes are written as data: " + map);
+                    assertEquals(allocated, now, "off: nothing deallocated");
+                }
+                case ON -> {
+                    assertTrue(mapSays(map, 0, MIB, false), "on: a zero write becomes write-zeroes: " + map);
+                    assertEquals(allocated, now, "on: write-zeroes without unmap keeps the blocks (zero range)");
+                }
+                case UNMAP -> {
+                    assertTrue(mapSays(map, 0, MIB, false), "unmap: a zero write becomes a hole: " + map);
+                    assertTrue(now <= allocated - MIB, "unmap: the blocks are freed: " + allocated + " -> " + now);
+                }
+            }
+        }
+    }
 }
