@@ -176,10 +176,20 @@ public abstract class BlockNode {
      * @param userDescription how QEMU's messages name the user: "an unnamed block device" for exports
      */
     public BlockUser attach(String userDescription, int perms, int sharedPerms) throws EngineException {
+        return attach(userDescription, perms, sharedPerms, false);
+    }
+
+    /**
+     * As {@link #attach(String, int, int)}, with the user's writethrough mode: requests submitted through
+     * {@link BlockUser#submit} then complete writes only once they are flushed (an export's {@code writethrough}).
+     */
+    public BlockUser attach(String userDescription, int perms, int sharedPerms, boolean writethrough)
+            throws EngineException {
         if (closed) {
             throw new EngineException("Node '" + nodeName + "' is closed");
         }
         BlockUser u = new BlockUser(this, userDescription);
+        u.setWritethrough(writethrough);
         parents.add(0, u);
         try {
             graphUpdate(u, perms, sharedPerms);
@@ -491,7 +501,10 @@ public abstract class BlockNode {
     // =============================================================================================================
     // the request path (IoThread)
 
-    /** Submits a request from a user. See the class comment for what is checked and when the callback runs. */
+    /**
+     * Submits a request straight to the node. See the class comment for what is checked and when the callback runs.
+     * Exports submit through their {@link BlockUser#submit} instead, which adds the user's writethrough.
+     */
     public final void submit(BlockRequest req) {
         req.depth = 0;
         enter(req);
@@ -608,6 +621,10 @@ public abstract class BlockNode {
         req.frameNode[d] = null;
         try {
             if (d == 0) {
+                if (req.userAddedFua) { // writethrough of a BlockUser: the caller sees its own flags
+                    req.userAddedFua = false;
+                    req.flags &= ~FUA;
+                }
                 req.callback.done(req, result);
             } else {
                 req.frameNode[d - 1].childDone(req, result);
