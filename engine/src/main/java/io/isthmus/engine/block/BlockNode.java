@@ -21,8 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * callback — possibly before {@code submit} returns (errors, null-co, discard=ignore complete at once). A node
  * may serve requests from several IoThreads at once; drivers keep no per-request state outside the request.
  *
- * <p>The request path: bounds (-EIO, as QEMU's blk_check_byte_request), read-only (-EPERM), in-flight count,
- * detect-zeroes, dirty bitmaps, then the driver. Drivers complete with {@link #complete}; a node that forwards to
+ * <p>The request path: in-flight count (a request arriving during a drained section, {@link #drainedBegin}, is
+ * parked until it ends), bounds (-EIO, as QEMU's blk_check_byte_request), read-only (-EPERM), detect-zeroes, dirty
+ * bitmaps, then the driver. Exports submit through their {@link BlockUser} ({@link BlockUser#submit}), which adds
+ * the user's writethrough and permission check on top. Drivers complete with {@link #complete}; a node that forwards to
  * a child ({@code raw}) gets the child's result in {@link #childDone}.
  */
 public abstract class BlockNode {
@@ -471,7 +473,11 @@ public abstract class BlockNode {
             if (t == null) {
                 enter(r);
             } else {
-                t.execute(() -> enter(r));
+                try {
+                    t.execute(() -> enter(r));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // its IoThread is shutting down: the request goes with it, as its in-flight ones do
+                }
             }
         }
     }

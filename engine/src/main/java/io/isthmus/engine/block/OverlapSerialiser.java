@@ -82,7 +82,11 @@ final class OverlapSerialiser {
                 if (t == null) {
                     resumer.resume(w);
                 } else {
-                    t.execute(() -> resumer.resume(w)); // in parking order: FIFO per IoThread
+                    try {
+                        t.execute(() -> resumer.resume(w)); // in parking order: FIFO per IoThread
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        // its IoThread is shutting down: the request goes with it, as its in-flight ones do
+                    }
                 }
             }
         }
