@@ -43,7 +43,7 @@ public final class Errno {
             EAGAIN = 11, ENOMEM = 12, EACCES = 13, EFAULT = 14, EBUSY = 16, EEXIST = 17, ENODEV = 19,
             ENOTDIR = 20, EISDIR = 21, EINVAL = 22, ENFILE = 23, EMFILE = 24, ENOTTY = 25, EFBIG = 27,
             ENOSPC = 28, ESPIPE = 29, EROFS = 30, EPIPE = 32, ERANGE = 34, ENOSYS = 38, ENOTSUP = 95,
-            EOPNOTSUPP = 95, EADDRINUSE = 98, ECONNABORTED = 103, ECONNRESET = 104, ENOTCONN = 107,
+            EOPNOTSUPP = 95, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ECONNABORTED = 103, ECONNRESET = 104, ENOTCONN = 107,
             ESHUTDOWN = 108, ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EINPROGRESS = 115,
             ECANCELED = 125, EOVERFLOW = 75;
 
@@ -80,6 +80,7 @@ public final class Errno {
             case EOVERFLOW -> "Value too large for defined data type";
             case ENOTSUP -> "Operation not supported";
             case EADDRINUSE -> "Address already in use";
+            case EADDRNOTAVAIL -> "Cannot assign requested address";
             case ECONNABORTED -> "Software caused connection abort";
             case ECONNRESET -> "Connection reset by peer";
             case ENOTCONN -> "Transport endpoint is not connected";
@@ -103,7 +104,7 @@ public final class Errno {
             case EMFILE -> "EMFILE"; case ENOTTY -> "ENOTTY"; case EFBIG -> "EFBIG"; case ENOSPC -> "ENOSPC";
             case ESPIPE -> "ESPIPE"; case EROFS -> "EROFS"; case EPIPE -> "EPIPE"; case ERANGE -> "ERANGE";
             case ENOSYS -> "ENOSYS"; case EOVERFLOW -> "EOVERFLOW"; case ENOTSUP -> "ENOTSUP";
-            case EADDRINUSE -> "EADDRINUSE"; case ECONNRESET -> "ECONNRESET"; case ENOTCONN -> "ENOTCONN";
+            case EADDRINUSE -> "EADDRINUSE"; case EADDRNOTAVAIL -> "EADDRNOTAVAIL"; case ECONNRESET -> "ECONNRESET"; case ENOTCONN -> "ENOTCONN";
             case ETIMEDOUT -> "ETIMEDOUT"; case ECONNREFUSED -> "ECONNREFUSED"; case ECANCELED -> "ECANCELED";
             case ESHUTDOWN -> "ESHUTDOWN"; case ECONNABORTED -> "ECONNABORTED";
             default -> "errno " + Math.abs(errno);

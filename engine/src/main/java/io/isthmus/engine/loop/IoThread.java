@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.isthmus.bindings.Errno;
 import io.isthmus.bindings.IoUringPrep;
-import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.SysEventfd;
 import io.isthmus.bindings.Posix;
 import io.isthmus.engine.uring.IoUringUnavailableException;
 import io.isthmus.engine.uring.Ring;
@@ -207,7 +207,7 @@ public final class IoThread implements Executor, AutoCloseable {
         doorbellBuf = arena.allocate(8, 8);
         int capacity = Math.max(entries * 4, 1024);
         allocateSlots(capacity);
-        int efd = Posix.eventfd(0, Libc.EFD_CLOEXEC);
+        int efd = Posix.eventfd(0, SysEventfd.EFD_CLOEXEC);
         if (efd < 0) {
             ring.close();
             throw new IoUringUnavailableException("cannot create the IoThread's eventfd: " + Errno.message(efd));

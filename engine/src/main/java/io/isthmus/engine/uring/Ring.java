@@ -5,7 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.isthmus.bindings.Errno;
-import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.SysMman;
 import io.isthmus.bindings.Liburing;
 import io.isthmus.bindings.NativeLibraries;
 import io.isthmus.bindings.Posix;
@@ -130,16 +130,16 @@ public final class Ring implements AutoCloseable {
             long sqSize = params.get(JAVA_INT, p("sq_off", "array")) + 4L * sqN;
             long cqSize = params.get(JAVA_INT, p("cq_off", "cqes")) + CQE_SIZE * cqN;
             long ringsSize = Math.max(sqSize, cqSize);
-            long ringsAddr = Posix.mmap(0, ringsSize, Libc.PROT_READ | Libc.PROT_WRITE,
-                    Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+            long ringsAddr = Posix.mmap(0, ringsSize, SysMman.PROT_READ | SysMman.PROT_WRITE,
+                    SysMman.MAP_SHARED | SysMman.MAP_POPULATE, fd, IORING_OFF_SQ_RING);
             if (ringsAddr < 0) {
                 Posix.close(fd);
                 throw new IoUringUnavailableException("io_uring is not available: mapping the rings failed: "
                         + Errno.message((int) -ringsAddr));
             }
             long sqesSize = SQE_SIZE * sqN;
-            long sqesAddr = Posix.mmap(0, sqesSize, Libc.PROT_READ | Libc.PROT_WRITE,
-                    Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, IORING_OFF_SQES);
+            long sqesAddr = Posix.mmap(0, sqesSize, SysMman.PROT_READ | SysMman.PROT_WRITE,
+                    SysMman.MAP_SHARED | SysMman.MAP_POPULATE, fd, IORING_OFF_SQES);
             if (sqesAddr < 0) {
                 Posix.munmap(ringsAddr, ringsSize);
                 Posix.close(fd);

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isthmus.bindings.Errno;
-import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.Fcntl;
+import io.isthmus.bindings.SysEventfd;
 import io.isthmus.bindings.Posix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -63,7 +64,7 @@ class IoThreadTest {
     void readAndWriteAFile(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("data");
         Files.write(f, "hello, io_uring".getBytes());
-        int fd = Posix.open(f.toString(), Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        int fd = Posix.open(f.toString(), Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
         assertTrue(fd >= 0);
         try (IoThread t = IoThread.start("test-rw"); Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(5);
@@ -136,7 +137,7 @@ class IoThreadTest {
     void closeDrainsPendingOperationsAndRejectsNewTasks() throws Exception {
         IoThread t = IoThread.start("test-close");
         int[] pipe = new int[2];
-        int efd = Posix.eventfd(0, Libc.EFD_CLOEXEC); // a read on it never completes by itself
+        int efd = Posix.eventfd(0, SysEventfd.EFD_CLOEXEC); // a read on it never completes by itself
         try (Arena arena = Arena.ofShared()) {
             MemorySegment buf = arena.allocate(8);
             CompletableFuture<Integer> pending = new CompletableFuture<>();
