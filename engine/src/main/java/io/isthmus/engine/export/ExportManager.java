@@ -104,7 +104,7 @@ public final class ExportManager {
         BlockExport exp;
         try {
             exp = drv.create(o, access, threads);
-        } catch (EngineException | RuntimeException e) {
+        } catch (RuntimeException e) {
             access.detach();
             throw e;
         }

@@ -286,7 +286,7 @@ final class NbdConnection implements Completion {
             s.run();
             parse();
         } else if (tag == TAG_SEND) {
-            sending = false;
+            // 'sending' stays set while the queue is walked: replies queued meanwhile wait for the next sendmsg
             if (res < 0) {
                 fatal(Errno.message(res));
                 sendDone(Long.MAX_VALUE, true);
@@ -372,6 +372,7 @@ final class NbdConnection implements Completion {
         if (failed) {
             headSent = 0;
         }
+        sending = false;
         if (closing) {
             dropQueue();
             maybeFinish();

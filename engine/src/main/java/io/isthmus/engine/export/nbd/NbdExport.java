@@ -83,7 +83,7 @@ public final class NbdExport extends BlockExport implements NbdExportInfo {
                 bms[taken++] = bm;
                 names.add(bm.name());
             }
-        } catch (EngineException | RuntimeException e) {
+        } catch (RuntimeException e) {
             for (int i = 0; i < taken; i++) {
                 bms[i].setBusy(false);
             }

@@ -222,7 +222,30 @@ final class NbdSlot implements BlockCallback {
 
     private void submit(int op, long offset, long length, int flags) {
         br.noData(op, offset, length, flags);
+        submitReq();
+    }
+
+    // ---- trampoline: a node may complete a request inside submit(); loops instead of recursing
+    private boolean submitting, draining, pendingDone;
+    private int pendingRes;
+
+    private void submitReq() {
+        submitting = true;
+        pendingDone = false;
         conn.node.submit(br);
+        submitting = false;
+        if (!pendingDone || draining) {
+            return; // asynchronous, or an outer frame's loop takes the inline result
+        }
+        draining = true;
+        try {
+            while (pendingDone) {
+                pendingDone = false;
+                blockDone(pendingRes);
+            }
+        } finally {
+            draining = false;
+        }
     }
 
     private void submitData(int op, long offset, long bufOffset, long length, int flags) {
@@ -232,11 +255,16 @@ final class NbdSlot implements BlockCallback {
         br.length = length;
         br.setIov(0, buf.address() + bufOffset, length);
         br.iovCount = 1;
-        conn.node.submit(br);
+        submitReq();
     }
 
     @Override
     public void done(BlockRequest request, int result) {
+        if (submitting) {
+            pendingDone = true;
+            pendingRes = result;
+            return;
+        }
         blockDone(result);
     }
 
