@@ -18,7 +18,8 @@ public final class Errno {
     private Errno() {}
 
     public static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
-    public static final StructLayout LAYOUT = Linker.Option.captureStateLayout();
+    /** The JVM's capture-state layout (not a C struct: exempt from the layout probe). */
+    @Derived public static final StructLayout LAYOUT = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     private static final ThreadLocal<MemorySegment> BUFFER =

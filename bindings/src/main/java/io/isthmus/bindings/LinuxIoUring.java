@@ -54,7 +54,7 @@ public final class LinuxIoUring {
             JAVA_INT.withName("dropped"),
             JAVA_INT.withName("array"),
             JAVA_INT.withName("resv1"),
-            JAVA_LONG.withName("user_addr")
+            JAVA_LONG.withName("resv2")          // user_addr since Linux 6.5 (IORING_SETUP_NO_MMAP)
     ).withName("io_sqring_offsets");
 
     /** struct io_cqring_offsets (40 bytes). */
@@ -67,7 +67,7 @@ public final class LinuxIoUring {
             JAVA_INT.withName("cqes"),
             JAVA_INT.withName("flags"),
             JAVA_INT.withName("resv1"),
-            JAVA_LONG.withName("user_addr")
+            JAVA_LONG.withName("resv2")          // user_addr since Linux 6.5 (IORING_SETUP_NO_MMAP)
     ).withName("io_cqring_offsets");
 
     /** struct io_uring_params (120 bytes). */
@@ -93,26 +93,26 @@ public final class LinuxIoUring {
     /** struct io_uring_rsrc_register / io_uring_files_update etc. are not used; buffers register as iovecs. */
 
     // ---- field offsets, for code that writes SQEs and reads CQEs directly in the mapped rings
-    public static final long SQE_OPCODE = off(io_uring_sqe, "opcode");
-    public static final long SQE_FLAGS = off(io_uring_sqe, "flags");
-    public static final long SQE_IOPRIO = off(io_uring_sqe, "ioprio");
-    public static final long SQE_FD = off(io_uring_sqe, "fd");
-    public static final long SQE_OFF = off(io_uring_sqe, "off");
-    public static final long SQE_ADDR = off(io_uring_sqe, "addr");
-    public static final long SQE_LEN = off(io_uring_sqe, "len");
-    public static final long SQE_RW_FLAGS = off(io_uring_sqe, "rw_flags");
-    public static final long SQE_USER_DATA = off(io_uring_sqe, "user_data");
-    public static final long SQE_BUF_INDEX = off(io_uring_sqe, "buf_index");
-    public static final long SQE_PERSONALITY = off(io_uring_sqe, "personality");
-    public static final long SQE_SPLICE_FD_IN = off(io_uring_sqe, "splice_fd_in");
-    public static final long SQE_ADDR3 = off(io_uring_sqe, "addr3");
-    public static final long SQE_PAD2 = off(io_uring_sqe, "__pad2");
-    public static final long SQE_SIZE = io_uring_sqe.byteSize();
+    @Derived public static final long SQE_OPCODE = off(io_uring_sqe, "opcode");
+    @Derived public static final long SQE_FLAGS = off(io_uring_sqe, "flags");
+    @Derived public static final long SQE_IOPRIO = off(io_uring_sqe, "ioprio");
+    @Derived public static final long SQE_FD = off(io_uring_sqe, "fd");
+    @Derived public static final long SQE_OFF = off(io_uring_sqe, "off");
+    @Derived public static final long SQE_ADDR = off(io_uring_sqe, "addr");
+    @Derived public static final long SQE_LEN = off(io_uring_sqe, "len");
+    @Derived public static final long SQE_RW_FLAGS = off(io_uring_sqe, "rw_flags");
+    @Derived public static final long SQE_USER_DATA = off(io_uring_sqe, "user_data");
+    @Derived public static final long SQE_BUF_INDEX = off(io_uring_sqe, "buf_index");
+    @Derived public static final long SQE_PERSONALITY = off(io_uring_sqe, "personality");
+    @Derived public static final long SQE_SPLICE_FD_IN = off(io_uring_sqe, "splice_fd_in");
+    @Derived public static final long SQE_ADDR3 = off(io_uring_sqe, "addr3");
+    @Derived public static final long SQE_PAD2 = off(io_uring_sqe, "__pad2");
+    @Derived public static final long SQE_SIZE = io_uring_sqe.byteSize();
 
-    public static final long CQE_USER_DATA = off(io_uring_cqe, "user_data");
-    public static final long CQE_RES = off(io_uring_cqe, "res");
-    public static final long CQE_FLAGS = off(io_uring_cqe, "flags");
-    public static final long CQE_SIZE = io_uring_cqe.byteSize();
+    @Derived public static final long CQE_USER_DATA = off(io_uring_cqe, "user_data");
+    @Derived public static final long CQE_RES = off(io_uring_cqe, "res");
+    @Derived public static final long CQE_FLAGS = off(io_uring_cqe, "flags");
+    @Derived public static final long CQE_SIZE = io_uring_cqe.byteSize();
 
     private static long off(StructLayout l, String name) {
         return l.byteOffset(PathElement.groupElement(name));

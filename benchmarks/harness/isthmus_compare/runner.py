@@ -1,0 +1,295 @@
+"""The rounds: for each round, for each daemon setup, each server in turn (A B A B ...) is
+started, runs every selected workload of that setup, and is stopped. Every measurement is a
+record; summarize() turns the records into medians and ratios; failures never stop the run."""
+import os
+import shutil
+import signal
+import sys
+import time
+
+from . import daemon, fio, procfs, servers as srv, stats
+
+MiB = 1 << 20
+
+
+class Interrupted(BaseException):
+    """Raised by the signal handlers; unwinds through every finally block."""
+
+    def __init__(self, signum):
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+def install_signal_handlers():
+    def handler(signum, frame):
+        # Further signals are ignored while the harness cleans up.
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, handler)
+
+
+def make_dense_image(path, size, log):
+    """A fully written file (no holes): a 1 MiB block of random bytes repeated, then fsync."""
+    block = os.urandom(MiB)
+    t0 = time.monotonic()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        left = size
+        while left > 0:
+            n = min(left, MiB)
+            os.write(fd, block[:n])
+            left -= n
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    log(f"compare: wrote dense image {path} ({size // MiB} MiB) in {time.monotonic() - t0:.1f} s")
+
+
+class Settings:
+    """What the runner needs from the command line (cli builds it)."""
+
+    def __init__(self, **kw):
+        self.rounds = 3
+        self.runtime = 5.0
+        self.warmup = 1.0
+        self.idle_settle = 1.0
+        self.iothreads = 2
+        self.image_size = 1 << 30
+        self.start_timeout = 30.0
+        self.fio = "fio"
+        self.nbdcopy = "nbdcopy"
+        self.__dict__.update(kw)
+
+
+class Runner:
+    def __init__(self, settings, server_list, workloads, run_dir, log=None):
+        self.s = settings
+        self.servers = server_list                 # list of servers.Server
+        self.workloads = workloads                 # list of workloads.Workload
+        self.run_dir = run_dir
+        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.records = {w.name: {sv.name: [] for sv in server_list} for w in workloads}
+        self.failures = []
+        self.unavailable = {}                      # server name -> (message, log tail)
+        self.image = os.path.join(run_dir, "dense.img")
+        self.starts = 0
+        self.command_lines = {}                    # server -> setup key -> argv (first start)
+        self.start_times = []
+
+    # -- records -------------------------------------------------------------------------------
+
+    def _record(self, w, server, rnd, ok, value=None, cpu_s=None, ops=None, peak_rss=None,
+                message=None, log_tail=None, raw=None):
+        rec = {"round": rnd, "ok": ok, "value": value, "cpu_s": cpu_s, "ops": ops,
+               "cpu_per_op": stats.per_op(cpu_s, ops) if ok else None, "peak_rss": peak_rss}
+        if raw is not None:
+            rec["raw"] = raw
+        if not ok:
+            rec["error"] = message
+            rec["log_tail"] = list(log_tail or [])
+            self.failures.append({"server": server, "round": rnd, "workload": w.name,
+                                  "message": message, "log_tail": rec["log_tail"]})
+        self.records[w.name][server].append(rec)
+        return rec
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self):
+        runnable = [w for w in self.workloads if w.available]
+        if any(w.setup.backend == "file" for w in runnable if w.kind != "startup"):
+            make_dense_image(self.image, self.s.image_size, self.log)
+        setups = []
+        for w in runnable:
+            if w.kind in ("fio", "nbdcopy") and w.setup not in setups:
+                setups.append(w.setup)
+        startup = [w for w in runnable if w.kind == "startup"]
+        for rnd in range(1, self.s.rounds + 1):
+            if startup:
+                for sv in self.servers:
+                    self.run_startup(sv, startup, rnd)
+            for setup in setups:
+                group = [w for w in runnable if w.setup == setup and w.kind in ("fio", "nbdcopy")]
+                for sv in self.servers:
+                    self.run_group(sv, setup, group, rnd)
+
+    def _ctx(self, sv, setup):
+        self.starts += 1
+        tag = f"{sv.name}-{self.starts}"
+        return srv.StartContext(setup=setup, run_dir=self.run_dir, tag=tag, image=self.image,
+                                image_size=self.s.image_size, iothreads=self.s.iothreads)
+
+    def _start(self, sv, setup):
+        """Starts sv for setup; returns Running, or (message, log tail) on failure."""
+        if sv.name in self.unavailable:
+            return self.unavailable[sv.name]
+        ctx = self._ctx(sv, setup)
+        try:
+            r = srv.start(sv, ctx, timeout=self.s.start_timeout)
+        except srv.StartError as e:
+            self.log(f"compare: {e}")
+            return (str(e), e.log_tail)
+        self.command_lines.setdefault(sv.name, {}).setdefault(setup.key, r.argv)
+        self.log(f"compare: {sv.name} started for {setup.key} (pid {r.pid}, ready in {r.ready_s * 1000:.0f} ms)")
+        return r
+
+    def run_group(self, sv, setup, group, rnd):
+        running, start_failures = None, 0
+        try:
+            for w in group:
+                if running is not None and not running.alive():
+                    running.stop()
+                    running = None
+                if running is None:
+                    if start_failures >= 2:
+                        self._record(w, sv.name, rnd, False, message=last[0], log_tail=last[1])
+                        continue
+                    got = self._start(sv, setup)
+                    if not isinstance(got, srv.Running):
+                        start_failures += 1
+                        last = got
+                        self._record(w, sv.name, rnd, False, message=got[0], log_tail=got[1])
+                        continue
+                    running = got
+                self.measure(w, running, rnd)
+        finally:
+            if running is not None:
+                running.stop()
+
+    # -- one measurement -------------------------------------------------------------------------
+
+    def _died(self, w, running, rnd, during):
+        daemon.reap(running.popen, 0.5)
+        msg = f"{running.server.name} {running.exit_description()} during {during}"
+        self._record(w, running.server.name, rnd, False, message=msg, log_tail=running.log_tail())
+
+    def measure(self, w, running, rnd):
+        name = running.server.name
+        if w.kind == "fio":
+            rec = self.measure_fio(w, running, rnd)
+        else:
+            rec = self.measure_nbdcopy(w, running, rnd)
+        if rec is not None and rec["ok"]:
+            cpu = rec["cpu_per_op"]
+            cpu_text = f", {cpu * 1e6:.2f} us CPU per {w.ops_unit}" if cpu is not None else ""
+            self.log(f"compare: round {rnd} {name:8} {w.name}: {rec['value']:.1f} {w.unit}{cpu_text}")
+        elif rec is not None:
+            self.log(f"compare: round {rnd} {name:8} {w.name}: FAILED ({rec['error']})")
+
+    def _client_failed(self, w, running, rnd, tool, rc, err):
+        if not running.alive():
+            return self._died(w, running, rnd, w.name)
+        what = "timed out" if rc is None else f"exited with status {rc}"
+        err_lines = err.decode("utf-8", "replace").strip().splitlines()[-8:]
+        tail = [f"[{tool}] {line}" for line in err_lines] + running.log_tail(10)
+        return self._record(w, running.server.name, rnd, False, message=f"{tool} {what}", log_tail=tail)
+
+    def measure_fio(self, w, running, rnd):
+        uri = running.ctx.uri
+        timeout = self.s.runtime + self.s.warmup + 60
+        if self.s.warmup > 0:
+            argv = fio.command(self.s.fio, uri, w.rw, w.bs, w.iodepth, self.s.warmup, w.jobs)
+            rc, out, err, _ = daemon.run(argv, timeout)
+            if rc != 0:
+                self._client_failed(w, running, rnd, "fio (warm-up)", rc, err)
+                return self.records[w.name][running.server.name][-1]
+        procfs.reset_peak_rss(running.pid)
+        cpu0 = procfs.tree_cpu_seconds(running.pid)
+        argv = fio.command(self.s.fio, uri, w.rw, w.bs, w.iodepth, self.s.runtime, w.jobs)
+        rc, out, err, _ = daemon.run(argv, timeout)
+        cpu1 = procfs.tree_cpu_seconds(running.pid)
+        peak = procfs.tree_memory(running.pid, "VmHWM")
+        if rc != 0:
+            self._client_failed(w, running, rnd, "fio", rc, err)
+            return self.records[w.name][running.server.name][-1]
+        try:
+            summary = fio.summarize(fio.extract_json(out.decode("utf-8", "replace")))
+        except fio.FioError as e:
+            tail = [f"[fio] {line}" for line in err.decode("utf-8", "replace").splitlines()[-8:]]
+            return self._record(w, running.server.name, rnd, False, message=str(e), log_tail=tail)
+        if cpu0 is None or cpu1 is None or not running.alive():
+            self._died(w, running, rnd, w.name)
+            return self.records[w.name][running.server.name][-1]
+        value = summary["iops"] if w.unit == "IOPS" else summary["bw_bytes"] / MiB
+        return self._record(w, running.server.name, rnd, True, value=value, cpu_s=cpu1 - cpu0,
+                            ops=summary["ios"], peak_rss=peak, raw=summary)
+
+    def measure_nbdcopy(self, w, running, rnd):
+        procfs.reset_peak_rss(running.pid)
+        cpu0 = procfs.tree_cpu_seconds(running.pid)
+        argv = [self.s.nbdcopy, running.ctx.uri, "null:"]
+        rc, out, err, elapsed = daemon.run(argv, 600)
+        cpu1 = procfs.tree_cpu_seconds(running.pid)
+        peak = procfs.tree_memory(running.pid, "VmHWM")
+        if rc != 0:
+            self._client_failed(w, running, rnd, "nbdcopy", rc, err)
+            return self.records[w.name][running.server.name][-1]
+        if cpu0 is None or cpu1 is None or not running.alive():
+            self._died(w, running, rnd, w.name)
+            return self.records[w.name][running.server.name][-1]
+        mib = self.s.image_size / MiB
+        return self._record(w, running.server.name, rnd, True, value=mib / elapsed, cpu_s=cpu1 - cpu0,
+                            ops=mib, peak_rss=peak, raw={"elapsed_s": elapsed, "bytes": self.s.image_size})
+
+    def run_startup(self, sv, startup, rnd):
+        """Start-up: process start to QMP greeting (to pidfile for the reference servers), then
+        resident memory with the one export idle for a moment."""
+        from .workloads import Setup
+        by_name = {w.name: w for w in startup}
+        got = self._start(sv, Setup("unix", "null"))
+        if not isinstance(got, srv.Running):
+            for w in startup:
+                self._record(w, sv.name, rnd, False, message=got[0], log_tail=got[1])
+            return
+        running = got
+        self.start_times.append({"server": sv.name, "round": rnd, "ready_s": running.ready_s,
+                                 "readiness": sv.readiness})
+        try:
+            if "startup-greeting" in by_name:
+                self._record(by_name["startup-greeting"], sv.name, rnd, True, value=running.ready_s * 1000,
+                             raw={"readiness": sv.readiness})
+            if "startup-idle-rss" in by_name:
+                time.sleep(self.s.idle_settle)
+                rss = procfs.tree_memory(running.pid, "VmRSS")
+                if rss is None or not running.alive():
+                    self._died(by_name["startup-idle-rss"], running, rnd, "the idle period")
+                else:
+                    self._record(by_name["startup-idle-rss"], sv.name, rnd, True, value=rss / MiB,
+                                 raw={"rss_bytes": rss})
+        finally:
+            running.stop()
+
+
+def summarize(workloads, server_names, records, reference="qsd"):
+    """Medians over the successful rounds and ratios to the reference server (see table.py for
+    the shape)."""
+    ref = reference if reference in server_names else None
+    rows = []
+    for w in workloads:
+        row = {"workload": w.name, "unit": w.unit, "higher_is_better": w.higher_is_better,
+               "ops_unit": w.ops_unit, "pending": None if w.available else w.pending_reason, "cells": {}}
+        if w.available:
+            for s in server_names:
+                recs = records.get(w.name, {}).get(s, [])
+                ok = [r for r in recs if r["ok"]]
+                row["cells"][s] = {
+                    "median": stats.median(r["value"] for r in ok),
+                    "cpu_per_op": stats.median(r["cpu_per_op"] for r in ok),
+                    "peak_rss": stats.median(r["peak_rss"] for r in ok),
+                    "ok": len(ok), "rounds": len(recs),
+                }
+            if ref:
+                base = row["cells"][ref]
+                for s in server_names:
+                    c = row["cells"][s]
+                    c["ratio"] = stats.ratio(c["median"], base["median"]) if s != ref else None
+                    c["cpu_ratio"] = stats.ratio(c["cpu_per_op"], base["cpu_per_op"]) if s != ref else None
+        rows.append(row)
+    return {"servers": list(server_names), "reference": ref, "rows": rows}
+
+
+def cleanup(run_dir, keep=False):
+    daemon.kill_all()
+    if run_dir and not keep:
+        shutil.rmtree(run_dir, ignore_errors=True)

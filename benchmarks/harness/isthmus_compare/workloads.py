@@ -1,0 +1,100 @@
+"""What is measured. Every workload has a unique name (selectable with --workloads, globs allowed)
+and belongs to a daemon configuration (Setup): workloads of one setup run against one daemon
+start, so a round starts each server once per setup rather than once per workload."""
+import fnmatch
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How the daemon is started: transport of the NBD server, backend of the export, whether
+    the export runs on IoThreads (the multi-connection workloads), read-only or writable."""
+    transport: str = "unix"        # unix | tcp
+    backend: str = "null"          # null (null-co) | file (dense preallocated file)
+    iothreads: bool = False
+    readonly: bool = False
+
+    @property
+    def key(self):
+        return "-".join([self.transport, self.backend] + (["iothreads"] if self.iothreads else [])
+                        + (["ro"] if self.readonly else []))
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    kind: str                      # fio | nbdcopy | startup | pending
+    setup: Setup = field(default_factory=Setup)
+    rw: str = ""
+    bs: str = ""
+    iodepth: int = 1
+    jobs: int = 1
+    unit: str = ""                 # what the median column holds
+    higher_is_better: bool = True
+    ops_unit: str = "I/O"          # CPU time is reported per one of these
+    pending_reason: str = ""       # for kind 'pending': why it cannot run yet
+
+    @property
+    def available(self):
+        return self.kind != "pending"
+
+
+FIO_PATTERNS = [
+    # suffix, rw, bs, iodepth, unit
+    ("randread-4k-qd1", "randread", "4k", 1, "IOPS"),
+    ("randread-4k-qd32", "randread", "4k", 32, "IOPS"),
+    ("randwrite-4k-qd1", "randwrite", "4k", 1, "IOPS"),
+    ("randwrite-4k-qd32", "randwrite", "4k", 32, "IOPS"),
+    ("seqread-1m-qd4", "read", "1m", 4, "MiB/s"),
+    ("seqwrite-1m-qd4", "write", "1m", 4, "MiB/s"),
+]
+MULTI_CONN_PATTERNS = [
+    ("randread-4k-qd32-4conn", "randread", "4k", 32, "IOPS"),
+    ("randwrite-4k-qd32-4conn", "randwrite", "4k", 32, "IOPS"),
+]
+CONNECTIONS = 4
+
+
+def all_workloads():
+    out = []
+    for transport in ("unix", "tcp"):
+        for backend in ("null", "file"):
+            setup = Setup(transport, backend)
+            for suffix, rw, bs, qd, unit in FIO_PATTERNS:
+                out.append(Workload(f"nbd-{transport}-{backend}-{suffix}", "fio", setup, rw, bs, qd, 1, unit))
+    for backend in ("null", "file"):
+        setup = Setup("unix", backend, iothreads=True)
+        for suffix, rw, bs, qd, unit in MULTI_CONN_PATTERNS:
+            out.append(Workload(f"nbd-unix-{backend}-{suffix}", "fio", setup, rw, bs, qd, CONNECTIONS, unit))
+    out.append(Workload("nbdcopy-unix-file", "nbdcopy", Setup("unix", "file", readonly=True),
+                        unit="MiB/s", ops_unit="MiB"))
+    out.append(Workload("startup-greeting", "startup", unit="ms", higher_is_better=False, ops_unit=""))
+    out.append(Workload("startup-idle-rss", "startup", unit="MiB", higher_is_better=False, ops_unit=""))
+    # Hooks for the exports that land later: listed, selectable by name, reported as not available.
+    out.append(Workload("fuse-file-randread-4k-qd32", "pending", Setup("fuse", "file"), unit="IOPS",
+                        pending_reason="FUSE export workloads are not implemented in the harness yet "
+                                       "(fio io_uring O_DIRECT on the mount; add them in workloads.py/runner.py)"))
+    out.append(Workload("fuse-file-randwrite-4k-qd32", "pending", Setup("fuse", "file"), unit="IOPS",
+                        pending_reason="FUSE export workloads are not implemented in the harness yet"))
+    out.append(Workload("vhost-user-blk-null-randread-4k-qd32", "pending", Setup("vhost-user-blk", "null"),
+                        unit="IOPS", pending_reason="vhost-user-blk workloads need the userspace front end "
+                                                    "(benchmarks load generator), not available yet"))
+    return out
+
+
+# The default set: everything that can run. --quick runs the same set with shorter runs.
+def default_names():
+    return [w.name for w in all_workloads() if w.available]
+
+
+def select(patterns, workloads=None):
+    """Workloads matching any of the comma-separated names or globs, in catalogue order.
+    Raises ValueError naming a pattern that matches nothing."""
+    workloads = workloads if workloads is not None else all_workloads()
+    chosen = set()
+    for pat in patterns:
+        hits = [w.name for w in workloads if fnmatch.fnmatchcase(w.name, pat)]
+        if not hits:
+            raise ValueError(f"no workload matches {pat!r} (see --list)")
+        chosen.update(hits)
+    return [w for w in workloads if w.name in chosen]

@@ -1,0 +1,152 @@
+"""Workload catalogue, summaries, command lines of every server, dependencies, arguments."""
+import contextlib
+import io
+import json
+import unittest
+
+from isthmus_compare import cli, deps, runner, servers, workloads as wl
+
+
+class WorkloadsTest(unittest.TestCase):
+    def test_catalogue(self):
+        ws = wl.all_workloads()
+        names = [w.name for w in ws]
+        self.assertEqual(len(names), len(set(names)))
+        nbd = [w for w in ws if w.kind == "fio"]
+        self.assertEqual(len(nbd), 2 * 2 * 6 + 4)   # transports x backends x patterns + 4-connection ones
+        for w in nbd:
+            self.assertEqual(w.jobs, 4 if w.name.endswith("-4conn") else 1)
+            self.assertEqual(w.setup.iothreads, w.name.endswith("-4conn"))
+        self.assertTrue(all(not w.available for w in ws if w.name.startswith(("fuse-", "vhost-user-blk-"))))
+        self.assertNotIn("fuse-file-randread-4k-qd32", wl.default_names())
+
+    def test_select_globs_in_catalogue_order(self):
+        got = [w.name for w in wl.select(["startup-*", "nbd-tcp-null-seq*"])]
+        self.assertEqual(got, ["nbd-tcp-null-seqread-1m-qd4", "nbd-tcp-null-seqwrite-1m-qd4",
+                               "startup-greeting", "startup-idle-rss"])
+
+    def test_select_unknown_pattern(self):
+        with self.assertRaisesRegex(ValueError, "nbd-nope"):
+            wl.select(["nbd-nope"])
+
+
+def rec(ok, value=None, cpu=None, rss=None):
+    return {"ok": ok, "value": value, "cpu_per_op": cpu, "peak_rss": rss}
+
+
+class SummaryTest(unittest.TestCase):
+    def test_medians_and_ratios(self):
+        w = wl.select(["nbd-unix-null-randread-4k-qd32"])
+        records = {w[0].name: {
+            "qsd": [rec(True, 200.0, 5e-6, 10), rec(True, 210.0, 4e-6, 12), rec(True, 190.0, 6e-6, 11)],
+            "isthmus": [rec(True, 300.0, 2e-6, 30), rec(False), rec(True, 320.0, 3e-6, 40)],
+        }}
+        s = runner.summarize(w, ["qsd", "isthmus"], records)
+        self.assertEqual(s["reference"], "qsd")
+        q, i = s["rows"][0]["cells"]["qsd"], s["rows"][0]["cells"]["isthmus"]
+        self.assertEqual((q["median"], q["cpu_per_op"], q["peak_rss"]), (200.0, 5e-6, 11.0))
+        self.assertEqual((i["median"], i["ok"], i["rounds"]), (310.0, 2, 3))
+        self.assertAlmostEqual(i["ratio"], 1.55)
+        self.assertAlmostEqual(i["cpu_ratio"], 0.5)
+        self.assertIsNone(q["ratio"])
+
+    def test_all_failed_and_no_reference(self):
+        w = wl.select(["startup-greeting"])
+        s = runner.summarize(w, ["isthmus"], {"startup-greeting": {"isthmus": [rec(False)]}})
+        self.assertIsNone(s["reference"])
+        c = s["rows"][0]["cells"]["isthmus"]
+        self.assertEqual((c["median"], c["ok"], c["rounds"]), (None, 0, 1))
+        json.dumps(s)   # the summary goes into the JSON result as it is
+
+    def test_pending_row(self):
+        s = runner.summarize(wl.select(["fuse-file-randread-4k-qd32"]), ["qsd"], {})
+        self.assertIn("FUSE", s["rows"][0]["pending"])
+
+
+class CommandLineTest(unittest.TestCase):
+    def ctx(self, setup, **kw):
+        return servers.StartContext(setup=setup, run_dir="/r", tag="t-1", image="/r/dense.img",
+                                    image_size=1 << 30, iothreads=kw.get("iothreads", 2), port=10809)
+
+    def test_qsd_and_isthmus_get_the_same_command_line(self):
+        qsd = servers.QemuStyle("qsd", "qemu-storage-daemon", iothread_list=False)
+        ist = servers.QemuStyle("isthmus", "/repo/bin/isthmus", iothread_list=True)
+        for setup in (wl.Setup("unix", "null"), wl.Setup("tcp", "file"), wl.Setup("unix", "file", readonly=True)):
+            self.assertEqual(qsd.argv(self.ctx(setup))[1:], ist.argv(self.ctx(setup))[1:])
+        a = qsd.argv(self.ctx(wl.Setup("unix", "null")))
+        self.assertEqual(a, ["qemu-storage-daemon",
+                             "--blockdev", "driver=null-co,node-name=disk0,size=1073741824",
+                             "--nbd-server", "addr.type=unix,addr.path=/r/t-1.nbd",
+                             "--export", "type=nbd,id=exp0,node-name=disk0,name=disk0,writable=on",
+                             "--chardev", "socket,id=qmp0,path=/r/t-1.qmp,server=on,wait=off",
+                             "--monitor", "chardev=qmp0"])
+        t = qsd.argv(self.ctx(wl.Setup("tcp", "file", readonly=True)))
+        self.assertIn("driver=file,node-name=disk0,filename=/r/dense.img", t)
+        self.assertIn("addr.type=inet,addr.host=127.0.0.1,addr.port=10809", t)
+        self.assertIn("type=nbd,id=exp0,node-name=disk0,name=disk0,writable=off", t)
+
+    def test_iothreads(self):
+        setup = wl.Setup("unix", "null", iothreads=True)
+        ist = servers.QemuStyle("isthmus", "isthmus", iothread_list=True).argv(self.ctx(setup, iothreads=3))
+        self.assertEqual([ist[i + 1] for i, x in enumerate(ist) if x == "--object"],
+                         ["iothread,id=io0", "iothread,id=io1", "iothread,id=io2"])
+        export = json.loads(ist[ist.index("--export") + 1])
+        self.assertEqual(export["iothread"], ["io0", "io1", "io2"])
+        self.assertEqual(export["writable"], True)
+        one = servers.QemuStyle("qsd", "q", iothread_list=False, single_iothread=True).argv(self.ctx(setup))
+        self.assertEqual(one.count("--object"), 1)
+        self.assertTrue(one[one.index("--export") + 1].endswith(",iothread=io0"))
+        none = servers.QemuStyle("qsd", "q", iothread_list=False, single_iothread=False).argv(self.ctx(setup))
+        self.assertNotIn("--object", none)
+        self.assertNotIn("iothread", " ".join(none))
+
+    def test_reference_servers(self):
+        n = servers.Nbdkit("nbdkit").argv(self.ctx(wl.Setup("unix", "null")))
+        self.assertEqual(n, ["nbdkit", "--foreground", "--exit-with-parent", "--pidfile", "/r/t-1.pid",
+                             "--unix", "/r/t-1.nbd", "null", "size=1073741824"])
+        n = servers.Nbdkit("nbdkit").argv(self.ctx(wl.Setup("tcp", "file", readonly=True)))
+        self.assertEqual(n[-5:], ["--port", "10809", "--readonly", "file", "file=/r/dense.img"])
+        c = servers.Ceiling("/r/ceiling").argv(self.ctx(wl.Setup("tcp", "null")))
+        self.assertEqual(c, ["/r/ceiling", "-s", "1073741824", "-P", "/r/t-1.pid", "-p", "10809"])
+
+
+class DepsTest(unittest.TestCase):
+    def test_non_root_is_told_exactly_what_to_install(self):
+        which = lambda t: None if t in ("fio", "nbdcopy", "qemu-storage-daemon") else "/usr/bin/" + t
+        with self.assertRaises(deps.DepsError) as e:
+            deps.ensure(["fio", "nbdcopy", "qemu-storage-daemon", "nbdkit"], log=lambda m: None,
+                        which=which, is_root=False)
+        self.assertIn("sudo apt-get install -y fio libnbd-bin qemu-system-common", str(e.exception))
+
+    def test_nothing_missing(self):
+        deps.ensure(["fio"], which=lambda t: "/usr/bin/fio", is_root=False)
+
+
+class ArgsTest(unittest.TestCase):
+    def test_quick_defaults(self):
+        a = cli.parse_args(["--quick"])
+        self.assertEqual((a.rounds, a.runtime, a.warmup), (1, 0.8, 0.3))
+        a = cli.parse_args([])
+        self.assertEqual((a.rounds, a.runtime, a.warmup), (3, 5.0, 1.0))
+        self.assertEqual(cli.parse_args(["--quick", "--rounds", "2"]).rounds, 2)
+
+    def test_sizes(self):
+        self.assertEqual(cli.parse_size("1G"), 1 << 30)
+        self.assertEqual(cli.parse_size("256MiB"), 256 << 20)
+        self.assertEqual(cli.parse_size("4096"), 4096)
+        for bad in ("1000", "x", "-4k"):
+            with self.assertRaises(SystemExit):
+                cli.parse_size(bad)
+
+    def test_bad_servers_and_workloads_exit_2(self):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            self.assertEqual(cli.main(["--servers", "qsd,nope"]), 2)
+            self.assertEqual(cli.main(["--servers", "qsd,qsd"]), 2)
+            self.assertEqual(cli.main(["--workloads", "nbd-nope"]), 2)
+        self.assertIn("--servers takes distinct names", err.getvalue())
+        self.assertIn("no workload matches 'nbd-nope'", err.getvalue())
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,119 @@
+package io.isthmus.control.cli;
+
+import io.isthmus.control.Daemon;
+import io.isthmus.control.QmpError;
+import io.isthmus.control.commands.OptionHooks;
+import io.isthmus.control.json.Json;
+import io.isthmus.control.json.JsonParseException;
+import io.isthmus.control.qapi.Keyval;
+import io.isthmus.engine.EngineException;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Applies the daemon-building options to a {@link Daemon}, strictly in command-line order, as QSD's
+ * second option pass does: {@code --chardev} (QemuOpts), {@code --monitor}, {@code --object},
+ * {@code --blockdev}, {@code --export}, {@code --nbd-server} (keyval, or JSON when the argument starts
+ * with <code>{</code>). Runs on the control thread before the loop starts.
+ */
+public final class StartupOptions {
+    private final Daemon daemon;
+    private final String prog;
+    private final PrintStream err;
+    private final boolean daemonize;
+
+    public StartupOptions(Daemon daemon, String prog, PrintStream err, boolean daemonize) {
+        this.daemon = daemon;
+        this.prog = prog;
+        this.err = err;
+        this.daemonize = daemonize;
+    }
+
+    public void apply(List<Getopt.Item> items) throws OptionError {
+        for (Getopt.Item item : items) {
+            if (item.opt() == null) {
+                continue;
+            }
+            try {
+                applyOne(item);
+            } catch (QmpError e) {
+                throw new OptionError(item.location(), e.desc());
+            } catch (EngineException e) {
+                throw new OptionError(item.location(), e.getMessage());
+            }
+        }
+    }
+
+    private void applyOne(Getopt.Item item) throws QmpError, OptionError {
+        String arg = item.arg();
+        switch (item.opt()) {
+            case CHARDEV -> {
+                Map<String, String> opts = QemuOptsParser.parseChardev(arg);
+                if (daemonize && "stdio".equals(opts.get("backend"))) {
+                    throw QmpError.generic("cannot use stdio with -daemonize");
+                }
+                daemon.chardevs().create(opts, info -> err.println(prog + ": " + item.location() + ": " + info));
+            }
+            case MONITOR -> daemon.monitors().create(typed("monitor", arg, "chardev"));
+            case OBJECT -> {
+                if (objectHelp(arg)) {
+                    throw new HelpPrinted();
+                }
+                daemon.commands().executeValidated("object-add", typed("object", arg, "qom-type"));
+            }
+            case BLOCKDEV -> daemon.optionHooks().apply("blockdev", typed("blockdev", arg, "driver"));
+            case EXPORT -> daemon.optionHooks().apply("export", typed("export", arg, "type"));
+            case NBD_SERVER -> daemon.optionHooks().apply("nbd-server", typed("nbd-server", arg, null));
+            default -> {
+                // handled in the first pass (help, version, trace, pidfile, daemonize)
+            }
+        }
+    }
+
+    /** The option's argument as its QAPI type: JSON if it starts with '{', else keyval. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> typed(String option, String arg, String impliedKey) throws QmpError {
+        String type = OptionHooks.OPTION_TYPES.get(option);
+        if (arg.startsWith("{")) {
+            Object v;
+            try {
+                v = Json.parse(arg);
+            } catch (JsonParseException e) {
+                throw QmpError.generic(e.getMessage());
+            }
+            if (!(v instanceof Map)) {
+                throw QmpError.generic("JSON argument must be an object");
+            }
+            return (Map<String, Object>) daemon.schema().parseType(type, v);
+        }
+        return daemon.schema().keyvalToArguments(type, Keyval.parse(arg, impliedKey));
+    }
+
+    /** {@code --object help} / {@code --object TYPE,help}: prints and reports true. */
+    private boolean objectHelp(String arg) {
+        if (arg.equals("help") || arg.equals("?")) {
+            StringBuilder sb = new StringBuilder("List of user creatable objects:\n");
+            for (String t : daemon.objectTypes().names()) {
+                sb.append("  ").append(t).append('\n');
+            }
+            System.out.print(sb);
+            return true;
+        }
+        for (String suffix : new String[] {",help", ",?"}) {
+            if (arg.endsWith(suffix) && !arg.contains("=")) {
+                String t = arg.substring(0, arg.length() - suffix.length());
+                System.out.println(t + " options: see the QOM object properties in query-qmp-schema");
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Thrown after help text was printed: the daemon exits with status 0. */
+    public static final class HelpPrinted extends RuntimeException {
+        HelpPrinted() {
+            super(null, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.isthmus.control.qmp;
+
+import io.isthmus.control.QmpError;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * {@code --chardev socket,...}: a listening UNIX ({@code path}) or TCP ({@code host}, {@code port})
+ * socket with {@code server=on}, or one outgoing connection without it. With {@code server=on} and
+ * without {@code wait=off}, creation blocks until the first client connects, as QEMU does.
+ *
+ * <p>The listening socket is left in place at exit (QSD 7.2 does not unlink it either); a stale socket
+ * file is unlinked before bind.
+ */
+public final class SocketChardev extends Chardev {
+    private final ServerSocketChannel listener;
+    private ClientConnection pending;
+    private volatile boolean closed;
+
+    private SocketChardev(String id, ServerSocketChannel listener, ClientConnection pending) {
+        super(id);
+        this.listener = listener;
+        this.pending = pending;
+    }
+
+    /** Opens the socket described by QemuOpts-style options (values are strings). */
+    public static SocketChardev open(String id, Map<String, String> opts, Consumer<String> info) throws QmpError {
+        boolean server = QemuBool.parse(opts, "server", false);
+        boolean wait = QemuBool.parse(opts, "wait", true);
+        String path = opts.get("path");
+        String host = opts.get("host");
+        String port = opts.get("port");
+        if (opts.containsKey("fd")) {
+            throw QmpError.generic("chardev: socket: an inherited socket fd is not supported yet");
+        }
+        SocketAddress addr;
+        String describe;
+        StandardProtocolFamily family;
+        if (path != null) {
+            addr = UnixDomainSocketAddress.of(path);
+            describe = "unix:" + path;
+            family = StandardProtocolFamily.UNIX;
+        } else {
+            if (host == null) {
+                throw QmpError.generic("chardev: socket: no host given");
+            }
+            if (port == null) {
+                throw QmpError.generic("chardev: socket: no port given");
+            }
+            int p;
+            try {
+                p = Integer.parseInt(port);
+            } catch (NumberFormatException e) {
+                throw QmpError.generic("Parameter 'port' expects a number");
+            }
+            InetSocketAddress inet = new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, p);
+            addr = inet;
+            describe = "ipv4:" + host + ":" + port;
+            family = inet.getAddress() instanceof java.net.Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+        }
+        if (!server) {
+            try {
+                SocketChannel ch = SocketChannel.open(addr);
+                return new SocketChardev(id, null, new ChannelConnection(ch));
+            } catch (IOException e) {
+                throw QmpError.generic("Failed to connect to '" + (path != null ? path : host + ":" + port)
+                        + "': " + strerror(e));
+            }
+        }
+        ServerSocketChannel ssc;
+        try {
+            ssc = ServerSocketChannel.open(family);
+            if (family != StandardProtocolFamily.UNIX) {
+                ssc.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            }
+        } catch (IOException e) {
+            throw QmpError.generic("Failed to create socket: " + strerror(e));
+        }
+        try {
+            if (path != null) {
+                Path p = Path.of(path);
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    closeQuietly(ssc);
+                    throw QmpError.generic("Failed to unlink socket " + path + ": " + strerror(e));
+                }
+            }
+            ssc.bind(addr, 1);
+        } catch (IOException e) {
+            closeQuietly(ssc);
+            throw QmpError.generic(path != null ? "Failed to bind socket to " + path + ": " + strerror(e)
+                    : "Failed to bind socket: " + strerror(e));
+        }
+        SocketChardev c = new SocketChardev(id, ssc, null);
+        if (wait) {
+            info.accept("info: QEMU waiting for connection on: disconnected:" + describe + ",server=on");
+            try {
+                c.pending = new ChannelConnection(ssc.accept());
+            } catch (IOException e) {
+                c.close();
+                throw QmpError.generic("Failed to accept connection: " + strerror(e));
+            }
+        }
+        return c;
+    }
+
+    /** The bound address (for TCP with port 0: the port the kernel chose). */
+    public SocketAddress localAddress() throws IOException {
+        return listener.getLocalAddress();
+    }
+
+    @Override
+    public ClientConnection nextClient() throws IOException {
+        synchronized (this) {
+            if (pending != null) {
+                ClientConnection c = pending;
+                pending = null;
+                return c;
+            }
+        }
+        if (listener == null || closed) {
+            return null;
+        }
+        try {
+            return new ChannelConnection(listener.accept());
+        } catch (ClosedChannelException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (listener != null) {
+            closeQuietly(listener);
+        }
+        ClientConnection p;
+        synchronized (this) {
+            p = pending;
+            pending = null;
+        }
+        if (p != null) {
+            p.close();
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // nothing to report while closing
+        }
+    }
+
+    static String strerror(IOException e) {
+        String m = e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException || m == null) {
+            return "No such file or directory";
+        }
+        int i = m.lastIndexOf(": ");
+        return i >= 0 ? m.substring(i + 2) : m;
+    }
+}

@@ -1,0 +1,119 @@
+package io.isthmus.control.diff;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A storage daemon process for the differential tests: qemu-storage-daemon or Isthmus (a child JVM
+ * on the test class path, started exactly as bin/isthmus starts it, minus the launcher), each in a
+ * private temporary directory. {@link #close} kills the process and removes the directory.
+ */
+final class DaemonUnderTest implements AutoCloseable {
+    enum Kind { QSD, ISTHMUS }
+
+    final Kind kind;
+    final Path dir;
+    final Process process;
+    final Path stderrFile;
+
+    private DaemonUnderTest(Kind kind, Path dir, Process process, Path stderrFile) {
+        this.kind = kind;
+        this.dir = dir;
+        this.process = process;
+        this.stderrFile = stderrFile;
+    }
+
+    static boolean qsdAvailable() {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin").split(":")) {
+            if (new File(d, "qemu-storage-daemon").canExecute()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The command that runs this kind of daemon, before its options. */
+    static List<String> command(Kind kind) {
+        List<String> cmd = new ArrayList<>();
+        if (kind == Kind.QSD) {
+            cmd.add("qemu-storage-daemon");
+        } else {
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.add("--enable-native-access=ALL-UNNAMED");
+            cmd.add("-XX:+UseSerialGC");
+            cmd.add("-XX:TieredStopAtLevel=1");
+            cmd.add("-Xshare:auto");
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add("io.isthmus.control.Main");
+        }
+        return cmd;
+    }
+
+    /** Starts the daemon; {@code DIR} in args is replaced by its private directory. */
+    static DaemonUnderTest start(Kind kind, List<String> args) throws IOException {
+        Path dir = Files.createTempDirectory("isthmus-diff-" + kind.name().toLowerCase() + "-");
+        List<String> cmd = command(kind);
+        for (String a : args) {
+            cmd.add(a.replace("DIR", dir.toString()));
+        }
+        Path err = dir.resolve("stderr.txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile())
+                .redirectOutput(dir.resolve("stdout.txt").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        return new DaemonUnderTest(kind, dir, pb.start(), err);
+    }
+
+    String stderr() {
+        try {
+            return Files.readString(stderrFile);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Waits for a UNIX socket file to appear (the daemon is listening). */
+    Path awaitSocket(String name, long timeoutMs) throws IOException, InterruptedException {
+        Path p = dir.resolve(name);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!Files.exists(p)) {
+            if (!process.isAlive()) {
+                throw new IOException(kind + " exited with " + process.exitValue() + ": " + stderr());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException(kind + " did not create " + p + " in time: " + stderr());
+            }
+            Thread.sleep(5);
+        }
+        return p;
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        deleteTree(dir);
+    }
+
+    static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
