@@ -11,7 +11,8 @@ import java.util.function.Function;
 public final class CommandGroups {
     private static final List<Function<Daemon, CommandGroup>> GROUPS = List.of(
             ControlCommands::new,
-            QomCommands::new
+            QomCommands::new,
+            BlockExportCommands::new
     );
 
     private CommandGroups() {

@@ -32,6 +32,7 @@ public final class ExportManager {
     private final java.util.function.Supplier<IoThread> defaultIoThread;
     private final Executor notify;
     private volatile ExportListener listener = id -> { };
+    private volatile Runnable pump = () -> { };
 
     /**
      * @param iothreadLookup finds an iothread object by id (null when unknown)
@@ -56,6 +57,14 @@ public final class ExportManager {
 
     public void setListener(ExportListener l) {
         this.listener = l;
+    }
+
+    /**
+     * What {@link #closeAll} runs while it waits (the control loop's pending tasks), so deletions handed to
+     * {@code notify} can finish when closeAll itself runs on the thread behind {@code notify}.
+     */
+    public void setWaitPump(Runnable pump) {
+        this.pump = pump;
     }
 
     /** block-export-add: the common checks in QEMU's order, then the driver's create. */
@@ -175,11 +184,15 @@ public final class ExportManager {
                 e.requestShutdownOnce();
             }
         }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
         for (CompletableFuture<Void> w : waits) {
-            try {
-                w.get(30, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-                // a stuck export must not block daemon exit forever
+            while (!w.isDone() && System.nanoTime() < deadline) { // a stuck export must not block exit forever
+                pump.run();
+                try {
+                    w.get(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (Exception ignored) {
+                    // keep pumping until done or the deadline
+                }
             }
         }
     }
