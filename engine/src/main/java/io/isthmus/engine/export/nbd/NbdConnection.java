@@ -182,7 +182,7 @@ final class NbdConnection implements Completion {
                 s.begin(req);
                 stopReading = true;
                 closeAfterFlush = true;
-                s.failEarly(-22, "len (" + Long.toUnsignedString(payload) + ") is larger than max len ("
+                s.failEarly(-22, "len (" + Long.toUnsignedString(payload) + " ) is larger than max len ("
                         + Nbd.MAX_BUFFER_SIZE + ")");
                 break;
             }

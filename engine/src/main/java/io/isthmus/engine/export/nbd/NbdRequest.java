@@ -66,7 +66,7 @@ public final class NbdRequest {
      */
     public int check(long effectLength, long exportSize, int exportFlags, boolean structured, boolean extended) {
         if ((type == Nbd.CMD_READ || type == Nbd.CMD_CACHE) && effectLength > Nbd.MAX_BUFFER_SIZE) {
-            error = "len (" + Long.toUnsignedString(effectLength) + ") is larger than max len ("
+            error = "len (" + Long.toUnsignedString(effectLength) + " ) is larger than max len ("
                     + Nbd.MAX_BUFFER_SIZE + ")";
             return -22;
         }

@@ -167,7 +167,8 @@ final class NbdSlot implements BlockCallback {
         }
         int err = r.check(effect, conn.size, conn.exportFlags, conn.structured, conn.extended);
         if (err < 0) {
-            genericReply(err, bytes(r.error));
+            // QEMU (nbd_trip) sends every request-check failure as EINVAL, whatever the check returned
+            genericReply(-22, bytes(r.error));
             return;
         }
         switch (r.type) {

@@ -69,7 +69,7 @@ class NbdDecoderFuzzTest {
     void randomProtocolShapedInputs() {
         Random rnd = new Random(7);
         int[] opts = {0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 99};
-        for (int i = 0; i < 3000; i++) {
+        for (int i = 0; i < 800; i++) {
             java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
             o.writeBytes(new byte[] {0, 0, 0, (byte) rnd.nextInt(4)});
             int k = rnd.nextInt(6);

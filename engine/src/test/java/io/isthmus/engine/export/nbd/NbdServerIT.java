@@ -135,6 +135,10 @@ class NbdServerIT {
                 assertEquals(Nbd.EINVAL, c.chunk().error());
                 c.request(0, Nbd.CMD_BLOCK_STATUS, 6, 0, 4096, null);
                 assertEquals("CMD_BLOCK_STATUS not negotiated", c.chunk().message());
+                c.request(0, Nbd.CMD_BLOCK_STATUS, 6, 0, 0, null);
+                assertEquals("need non-zero length", c.chunk().message());
+                c.request(0, 42, 2, 0, 0, null);
+                assertEquals("invalid request type (42) received", c.chunk().message());
                 // write with payload, then read it back (sparse read of written data)
                 byte[] data = new byte[5000];
                 Arrays.fill(data, (byte) 7);
@@ -149,13 +153,16 @@ class NbdServerIT {
                 RawNbdClient.Chunk hole = c.chunk();
                 assertEquals(Nbd.REPLY_TYPE_OFFSET_HOLE, hole.type());
                 assertEquals(Nbd.REPLY_FLAG_DONE, hole.flags());
-                // write past EOF: payload consumed, ENOSPC, connection stays
+                // write past EOF: payload consumed, EINVAL (as QSD sends it), connection stays
                 c.request(0, Nbd.CMD_WRITE, 10, (1 << 20) - 1, 2, new byte[2]);
-                assertEquals(Nbd.ENOSPC, c.chunk().error());
+                RawNbdClient.Chunk eof = c.chunk();
+                assertEquals(Nbd.EINVAL, eof.error());
+                assertEquals("operation past EOF; From: 1048575, Len: 2, Size: 1048576", eof.message());
                 // a write longer than 32 MiB: error reply, then disconnect
                 c.request(0, Nbd.CMD_WRITE, 11, 0, (32 << 20) + 1, null);
                 RawNbdClient.Chunk big = c.chunk();
                 assertEquals(Nbd.EINVAL, big.error());
+                assertEquals("len (33554433 ) is larger than max len (33554432)", big.message());
                 assertTrue(c.closedByServer());
             }
             try (RawNbdClient c = new RawNbdClient(h.socket).handshake("disk", false)) {
