@@ -6,8 +6,14 @@ ISTHMUS_PROG=${ISTHMUS_PROG:-isthmus}
 
 isthmus_die() { echo "$ISTHMUS_PROG: $*" >&2; exit 1; }
 
-# java_major JAVA -> prints the feature version of that java binary (e.g. 25), or nothing
+# java_major JAVA -> prints the feature version of that java binary (e.g. 25), or nothing.
+# Reads the JDK's release file when there is one (starting a JVM just to ask costs ~0.2 s of start-up).
 java_major() {
+    local rel; rel="$(dirname "$(dirname "$1")")/release"
+    if [ -r "$rel" ]; then
+        sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$rel"
+        return
+    fi
     "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
 }
 

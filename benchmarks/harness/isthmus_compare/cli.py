@@ -40,10 +40,13 @@ def parse_args(argv):
                    help="comma-separated workload names or globs (default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("--quick", action="store_true",
-                   help="1 round, 0.8 s runs, 0.3 s warm-up: the whole default set in under two minutes")
+                   help="1 round, 0.8 s runs, one 0.3 s warm-up per daemon start: the whole default set in under "
+                        "two minutes")
     p.add_argument("--rounds", type=int, help="rounds per workload and server (default 3; quick 1)")
     p.add_argument("--runtime", type=float, help="seconds per measured fio run (default 5; quick 1)")
-    p.add_argument("--warmup", type=float, help="seconds of unmeasured fio before each run (default 1; quick 0.3)")
+    p.add_argument("--warmup", type=float,
+                   help="seconds of unmeasured fio before each workload (default 1), or in --quick mode once "
+                        "per daemon start (mixed 4k random read/write, default 0.3)")
     p.add_argument("--iothreads", type=int, default=None,
                    help="IoThreads for the multi-connection workloads (Isthmus gets them all in a list; "
                         "QSD 7.2 takes one); default: number of CPUs, at most 4")
@@ -95,6 +98,14 @@ def machine_info():
     except (OSError, ValueError, IndexError):
         pass
     return info
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def tool_version(argv):
@@ -211,11 +222,13 @@ def main(argv=None):
     run_dir = tempfile.mkdtemp(prefix="isthmus-compare-", dir=a.tmpdir)
     log(f"compare: work directory {run_dir}")
     settings = runner.Settings(rounds=a.rounds, runtime=a.runtime, warmup=a.warmup, idle_settle=a.idle_settle,
+                               warmup_each=not a.quick,
                                iothreads=a.iothreads, image_size=a.image_size_bytes,
                                start_timeout=a.start_timeout)
     runner.install_signal_handlers()
     daemon.become_subreaper()
     t0 = time.monotonic()
+    load_before = loadavg()
     interrupted = None
     server_objs = make_servers(a, names, run_dir)
     run = runner.Runner(settings, server_objs, chosen, run_dir, log=log)
@@ -232,13 +245,17 @@ def main(argv=None):
     finally:
         runner.cleanup(run_dir, keep=a.keep_tmp)
     wall = time.monotonic() - t0
+    load_after = loadavg()
 
     summary = runner.summarize(chosen, names, run.records)
     print()
     print(f"benchmarks/compare {started.strftime('%Y-%m-%d %H:%M')}  rounds={a.rounds} runtime={a.runtime:g}s "
-          f"warmup={a.warmup:g}s iothreads={a.iothreads} image={a.image_size}  "
+          f"warmup={a.warmup:g}s{'/start' if a.quick else '/workload'} iothreads={a.iothreads} image={a.image_size}  "
           f"{os.cpu_count()} CPUs, kernel {platform.release()}  wall {wall:.0f} s"
           + ("  (INTERRUPTED: partial)" if interrupted else ""))
+    print(f"load average (1 min) before {load_before}, after {load_after}"
+          + ("  -- BUSY MACHINE before the run (other work competes with it): ratios are noisy"
+             if (load_before or 0) > max(1.0, 0.5 * (os.cpu_count() or 1)) else ""))
     print(table.render(summary))
     print()
     print("median over successful rounds; /qsd = ratio to qemu-storage-daemon (for 'lower better' rows "
@@ -253,14 +270,15 @@ def main(argv=None):
         "tool": "benchmarks/compare", "started": started.isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 1), "interrupted": interrupted,
         "command_line": " ".join(shlex.quote(x) for x in [os.path.join("benchmarks", "compare")] + (sys.argv[1:] if argv is None else list(argv))),
-        "settings": {"rounds": a.rounds, "runtime_s": a.runtime, "warmup_s": a.warmup, "quick": a.quick,
+        "settings": {"rounds": a.rounds, "runtime_s": a.runtime, "warmup_s": a.warmup, "warmup_each_workload": not a.quick,
+                     "quick": a.quick,
                      "iothreads": a.iothreads, "qsd_iothread": a.qsd_iothread, "image_size": a.image_size_bytes, "servers": names},
-        "machine": machine_info(),
+        "machine": dict(machine_info(), loadavg_before=load_before, loadavg_after=load_after),
         "versions": dict(versions, fio=tool_version(["fio", "--version"]),
                          nbdcopy=tool_version(["nbdcopy", "--version"]), isthmus_git=git_revision()),
         "daemon_command_lines": run.command_lines,
         "unavailable": {k: {"message": m, "log_tail": t} for k, (m, t) in run.unavailable.items()},
-        "summary": summary, "records": run.records, "failures": run.failures,
+        "summary": summary, "records": run.records, "failures": run.failures, "notes": list(daemon.notes),
     }
     try:
         os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)

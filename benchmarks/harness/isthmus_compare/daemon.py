@@ -110,6 +110,13 @@ def kill_all():
             break
 
 
+notes = []  # things worth a line in the JSON result (e.g. a QMP negotiation retried)
+
+
+def note(text):
+    notes.append(text)
+
+
 def live_count():
     return sum(1 for p in _live if p.poll() is None)
 

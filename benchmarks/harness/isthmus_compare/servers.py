@@ -232,6 +232,24 @@ class Running:
                 pass
 
 
+def negotiate(client, ctx, deadline, alive, attempts=3):
+    """qmp_capabilities, on a fresh connection if need be. QSD 7.2 now and then loses a byte of
+    what a client sends right after the greeting (seen: 'excute', a mangled qmp_capabilities,
+    or no reply at all, about one start in 50), so a failed negotiation is retried on a new
+    connection. Returns the negotiated client, or None (the daemon is then stopped by signal)."""
+    for attempt in range(attempts):
+        try:
+            client.command("qmp_capabilities", timeout=2.0)
+            return client
+        except (qmp.QmpError, OSError) as e:
+            client.close()
+            daemon.note(f"{ctx.tag}: qmp_capabilities failed ({e}); reconnecting")
+            if attempt + 1 == attempts or not alive():
+                return None
+            client, _ = qmp.Qmp.connect(ctx.qmp_socket, deadline, alive)
+    return None
+
+
 def start(server, ctx, timeout=30.0):
     """Starts server and waits until it is ready. Raises StartError with its last log lines.
     A TCP port already taken (a race with another program) is retried with a new port."""
@@ -261,9 +279,8 @@ def _start_once(server, ctx, timeout):
     try:
         if server.readiness == "qmp":
             client, t_ready = qmp.Qmp.connect(ctx.qmp_socket, deadline, alive)
-            running.qmp = client
             running.ready_s = t_ready - t0
-            client.command("qmp_capabilities")
+            running.qmp = negotiate(client, ctx, deadline, alive)
         else:
             while True:
                 try:

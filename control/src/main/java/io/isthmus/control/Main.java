@@ -36,8 +36,7 @@ public final class Main {
                 return 1;
             }
             if (item.opt() == null) {
-                System.err.println(PROG + ": " + item.location() + ": Unexpected argument");
-                return 1;
+                continue; // a stray argument is an error of the second pass, in order (as in QSD)
             }
             switch (item.opt()) {
                 case HELP -> {

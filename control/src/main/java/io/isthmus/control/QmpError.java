@@ -13,10 +13,20 @@ public final class QmpError extends RuntimeException {
     public static final String DEVICE_NOT_FOUND = "DeviceNotFound";
 
     private final String errorClass;
+    private final String hint;
 
     public QmpError(String errorClass, String desc) {
+        this(errorClass, desc, null);
+    }
+
+    /**
+     * With QEMU's error hint (error_append_hint): extra lines printed after the message on the command
+     * line, never sent over QMP.
+     */
+    public QmpError(String errorClass, String desc, String hint) {
         super(desc, null, false, false);
         this.errorClass = errorClass;
+        this.hint = hint;
     }
 
     public static QmpError generic(String desc) {
@@ -25,6 +35,11 @@ public final class QmpError extends RuntimeException {
 
     public String errorClass() {
         return errorClass;
+    }
+
+    /** The hint text (ending in a newline), or null. */
+    public String hint() {
+        return hint;
     }
 
     public String desc() {

@@ -1,5 +1,7 @@
 package io.isthmus.control.cli;
 
+import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.Posix;
 import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -88,19 +90,15 @@ public final class Daemonizer {
             // the parent is gone; nothing to tell
         }
         System.err.flush();
-        // Replace fd 1 and 2 by /dev/null: closing a descriptor and opening a file right away reuses the
-        // lowest free number. Java streams go to /dev/null as well.
-        try {
-            new FileOutputStream(FileDescriptor.out).close();
-            FileOutputStream null1 = new FileOutputStream("/dev/null");
-            new FileOutputStream(FileDescriptor.err).close();
-            FileOutputStream null2 = new FileOutputStream("/dev/null");
-            System.setOut(new PrintStream(null1, true));
-            System.setErr(new PrintStream(null2, true));
-        } catch (IOException e) {
-            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-            System.setErr(new PrintStream(OutputStream.nullOutputStream()));
+        // fd 1 and 2 become /dev/null (the parent's pipes are released; nothing writes into a dead pipe)
+        int devnull = Posix.open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (devnull >= 0) {
+            Posix.dup2(devnull, 1);
+            Posix.dup2(devnull, 2);
+            Posix.close(devnull);
         }
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
     }
 
     private static void copy(InputStream in, PrintStream out) {

@@ -33,12 +33,12 @@ public final class StartupOptions {
     public void apply(List<Getopt.Item> items) throws OptionError {
         for (Getopt.Item item : items) {
             if (item.opt() == null) {
-                continue;
+                throw new OptionError(item.location(), "Unexpected argument");
             }
             try {
                 applyOne(item);
             } catch (QmpError e) {
-                throw new OptionError(item.location(), e.desc());
+                throw new OptionError(item.location(), e.desc(), e.hint());
             } catch (EngineException e) {
                 throw new OptionError(item.location(), e.getMessage());
             }

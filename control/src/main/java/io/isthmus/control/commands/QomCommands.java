@@ -44,7 +44,8 @@ public final class QomCommands implements CommandGroup {
         String type = (String) args.get("qom-type");
         String id = (String) args.get("id");
         if (!idWellformed(id)) {
-            throw QmpError.generic("Parameter 'id' expects an identifier");
+            throw new QmpError(QmpError.GENERIC, "Parameter 'id' expects an identifier",
+                    "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n");
         }
         Map<String, Object> props = new LinkedHashMap<>(args);
         props.remove("qom-type");

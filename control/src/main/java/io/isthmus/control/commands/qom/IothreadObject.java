@@ -1,20 +1,22 @@
 package io.isthmus.control.commands.qom;
 
 import io.isthmus.control.QmpError;
+import io.isthmus.engine.EngineException;
+import io.isthmus.engine.loop.IoThread;
 import java.util.Map;
 
 /**
- * iothread: a named I/O thread exports can be bound to. Holds its polling and batching properties.
- *
- * <p>Not yet backed by an engine IoThread: the engine's io_uring IoThread is being written on main; once
- * it lands, {@link #complete} starts one and {@link #close} drains it. Until then the object exists
- * (exports can name it) without a thread of its own.
+ * iothread: a named I/O thread exports can be bound to, backed by an engine {@link IoThread} (one
+ * platform thread with its own io_uring) started when the object is completed and drained and stopped
+ * when it is deleted or the daemon exits. The polling properties are kept for compatibility; an
+ * io_uring loop does not busy-poll, so they have no effect.
  */
 public final class IothreadObject extends AbstractQomObject {
     private final long pollMaxNs;
     private final long pollGrow;
     private final long pollShrink;
     private final long aioMaxBatch;
+    private IoThread thread;
 
     public IothreadObject(String id, Map<String, Object> props) throws QmpError {
         super(id, "iothread");
@@ -34,6 +36,28 @@ public final class IothreadObject extends AbstractQomObject {
             throw QmpError.generic(name + " value must be in range [0, " + Long.MAX_VALUE + "]");
         }
         return l;
+    }
+
+    @Override
+    public void complete() throws QmpError {
+        try {
+            thread = IoThread.start("iothread-" + id());
+        } catch (EngineException e) {
+            throw QmpError.generic(e.getMessage());
+        }
+    }
+
+    /** The engine thread (control thread: after creation). */
+    public IoThread ioThread() {
+        return thread;
+    }
+
+    @Override
+    public void close() {
+        if (thread != null) {
+            thread.close();
+            thread = null;
+        }
     }
 
     public long pollMaxNs() {
