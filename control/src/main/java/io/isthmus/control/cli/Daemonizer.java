@@ -1,6 +1,6 @@
 package io.isthmus.control.cli;
 
-import io.isthmus.bindings.Libc;
+import io.isthmus.bindings.Fcntl;
 import io.isthmus.bindings.Posix;
 import java.io.File;
 import java.io.FileDescriptor;
@@ -91,7 +91,7 @@ public final class Daemonizer {
         }
         System.err.flush();
         // fd 1 and 2 become /dev/null (the parent's pipes are released; nothing writes into a dead pipe)
-        int devnull = Posix.open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        int devnull = Posix.open("/dev/null", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
         if (devnull >= 0) {
             Posix.dup2(devnull, 1);
             Posix.dup2(devnull, 2);

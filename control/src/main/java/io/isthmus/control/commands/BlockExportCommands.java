@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The block-export group: block-export-add, block-export-del, query-block-exports and the --export option,
@@ -24,13 +23,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * reports an export really gone.
  *
  * <p>Threads: handlers run on the control thread. IoThreads: a default one (QSD's main loop for exports
- * without {@code iothread}) and one per iothread object an export names, started on first use.
+ * without {@code iothread}, started on first use) and those of the iothread objects exports name.
  */
 public final class BlockExportCommands implements CommandGroup {
     private final Daemon daemon;
     private final ExportManager manager;
     private final NbdExportDriver nbd;
-    private final Map<String, IoThread> iothreads = new ConcurrentHashMap<>();
     private volatile IoThread defaultThread;
 
     public BlockExportCommands(Daemon daemon) {
@@ -57,12 +55,10 @@ public final class BlockExportCommands implements CommandGroup {
         return r == null ? null : r.find(name);
     }
 
-    /** The IoThread of iothread object {@code id}, started on first use; null when there is no such object. */
+    /** The IoThread of iothread object {@code id}; null when there is no such object. */
     private IoThread iothread(String id) {
-        if (daemon.objects().get(id, IothreadObject.class) == null) {
-            return null;
-        }
-        return iothreads.computeIfAbsent(id, IoThread::start);
+        IothreadObject o = daemon.objects().get(id, IothreadObject.class);
+        return o == null ? null : o.ioThread();
     }
 
     synchronized IoThread defaultIoThread() {
@@ -94,10 +90,6 @@ public final class BlockExportCommands implements CommandGroup {
     }
 
     private void stopThreads() {
-        for (IoThread t : iothreads.values()) {
-            t.close();
-        }
-        iothreads.clear();
         IoThread d = defaultThread;
         if (d != null) {
             d.close();

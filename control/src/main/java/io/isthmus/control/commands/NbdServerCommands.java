@@ -99,9 +99,6 @@ final class NbdServerCommands {
     }
 
     private Object add(Map<String, Object> a) throws QmpError {
-        if (driver.server() == null) {
-            throw QmpError.generic("NBD server not running");
-        }
         String device = (String) a.get("device");
         String name = a.get("name") != null ? (String) a.get("name") : device;
         Map<String, Object> opts = new LinkedHashMap<>();
@@ -113,6 +110,9 @@ final class NbdServerCommands {
         io.isthmus.engine.export.ExportableNode node = res == null ? null : res.find(device);
         if (node == null) {
             throw QmpError.generic("Cannot find device='" + device + "' nor node-name='" + device + "'");
+        }
+        if (driver.server() == null) {
+            throw QmpError.generic("NBD server not running"); // QSD 7.2 looks the device up first
         }
         if (node.isReadOnly()) {
             writable = false; // legacy: quietly read-only
@@ -171,7 +171,8 @@ final class NbdServerCommands {
                     }
                     return NbdAddress.fd(fd);
                 } catch (NumberFormatException e) {
-                    throw QmpError.generic("File descriptor named '" + str + "' has not been found");
+                    // QSD has no monitor fd passing: a named fd cannot exist
+                    throw QmpError.generic("only QEMU supports file descriptor passing");
                 }
             }
             default -> throw QmpError.generic("socket family '" + type + "' is not supported");

@@ -133,7 +133,7 @@ class NbdClientsIT {
             h.export("e1", "disk", true, new NbdExportOptions(null, null, null, false));
             Object[] f = NbdHarness.run("fio", "--name=v", "--ioengine=nbd", "--uri=" + h.uri("disk"),
                     "--rw=randwrite", "--bs=4k", "--bssplit=4k/50:64k/30:1m/20", "--iodepth=32", "--size=32m",
-                    "--verify=crc32c", "--do_verify=1", "--verify_fatal=1");
+                    "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0");
             String out = (String) f[1];
             assertEquals(0, f[0], out);
             assertTrue(!out.contains("verify:") || !out.contains("bad"), out);
