@@ -40,11 +40,16 @@
 #include <linux/io_uring.h>
 #include <fuse_lowlevel.h>
 #include <fuse_opt.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #define S(tag) printf("struct %s %zu\n", #tag, sizeof(struct tag))
 #define F(tag, m) printf("field %s.%s %zu %zu\n", #tag, #m, offsetof(struct tag, m), sizeof(((struct tag *)0)->m))
 #define C(name) printf("const %s %lld\n", #name, (long long)(name))
 #define CV(name, value) printf("const %s %lld\n", #name, (long long)(value))
+/* typedef'd anonymous structs (GnuTLS): named by the typedef */
+#define ST(type) printf("struct %s %zu\n", #type, sizeof(type))
+#define FT(type, m) printf("field %s.%s %zu %zu\n", #type, #m, offsetof(type, m), sizeof(((type *)0)->m))
 #define M(expr) printf("macro %s %lld\n", #expr, (long long)(expr))
 
 /* Bitfields have no offsetof: set the field on a zeroed struct and look for the bits that changed. */
@@ -326,6 +331,22 @@ static void constants(void) {
     C(FUSE_SET_ATTR_TOUCH);
 }
 
+static void gnutls_bindings(void) {
+    /* Gnutls, GnutlsX509 (gnutls/gnutls.h, gnutls/x509.h) */
+    ST(gnutls_datum_t); FT(gnutls_datum_t, data); FT(gnutls_datum_t, size);
+    C(GNUTLS_SERVER); C(GNUTLS_CLIENT); C(GNUTLS_NONBLOCK); C(GNUTLS_NO_SIGNAL); C(GNUTLS_CRD_CERTIFICATE);
+    C(GNUTLS_CRD_ANON); C(GNUTLS_CRD_SRP); C(GNUTLS_CRD_PSK); C(GNUTLS_CERT_IGNORE); C(GNUTLS_CERT_REQUEST);
+    C(GNUTLS_CERT_REQUIRE); C(GNUTLS_CERT_INVALID); C(GNUTLS_CERT_REVOKED); C(GNUTLS_CERT_SIGNER_NOT_FOUND);
+    C(GNUTLS_CERT_SIGNER_NOT_CA); C(GNUTLS_CERT_INSECURE_ALGORITHM); C(GNUTLS_CERT_NOT_ACTIVATED);
+    C(GNUTLS_CERT_EXPIRED); C(GNUTLS_SHUT_RDWR); C(GNUTLS_SHUT_WR); C(GNUTLS_X509_FMT_DER);
+    C(GNUTLS_X509_FMT_PEM); C(GNUTLS_SEC_PARAM_MEDIUM); C(GNUTLS_PSK_KEY_RAW); C(GNUTLS_PSK_KEY_HEX);
+    C(GNUTLS_KEY_DIGITAL_SIGNATURE); C(GNUTLS_KEY_KEY_ENCIPHERMENT); C(GNUTLS_KEY_KEY_CERT_SIGN);
+    C(GNUTLS_E_SUCCESS); C(GNUTLS_E_FATAL_ALERT_RECEIVED); C(GNUTLS_E_WARNING_ALERT_RECEIVED);
+    C(GNUTLS_E_AGAIN); C(GNUTLS_E_REHANDSHAKE); C(GNUTLS_E_NO_CERTIFICATE_FOUND);
+    C(GNUTLS_E_SHORT_MEMORY_BUFFER); C(GNUTLS_E_INTERRUPTED); C(GNUTLS_E_PUSH_ERROR); C(GNUTLS_E_PULL_ERROR);
+    C(GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE); C(GNUTLS_E_PREMATURE_TERMINATION);
+}
+
 static void macros(void) {
     M(CMSG_ALIGN(1)); M(CMSG_ALIGN(9)); M(CMSG_SPACE(4)); M(CMSG_SPACE(12)); M(CMSG_SPACE(4 * 253));
     M(CMSG_LEN(4)); M(CMSG_LEN(12)); M(CMSG_LEN(0));
@@ -334,6 +355,7 @@ static void macros(void) {
 int main(void) {
     layouts();
     constants();
+    gnutls_bindings();
     macros();
     return 0;
 }

@@ -12,6 +12,7 @@ public final class CommandGroups {
     private static final List<Function<Daemon, CommandGroup>> GROUPS = List.of(
             ControlCommands::new,
             QomCommands::new,
+            TlsCredsObjects::new,
             BlockExportCommands::new
     );
 

@@ -1,0 +1,18 @@
+package io.isthmus.engine.tls;
+
+import io.isthmus.engine.EngineException;
+
+/**
+ * An authorization decision on an identity (QEMU's {@code QAuthZ}): for TLS, the client certificate's
+ * distinguished name as {@code gnutls_x509_crt_get_dn} writes it. Implementations: {@link AuthzSimple},
+ * {@link AuthzList}, {@link AuthzListFile}; the NBD server may also pass a lambda that resolves a
+ * {@code tls-authz} id lazily (QEMU resolves it at each check) and throws {@code Cannot find QAuthZ object ID X}.
+ *
+ * <p>Must be safe to call from any IoThread; must not block beyond a file stat.
+ */
+@FunctionalInterface
+public interface Authz {
+    /** True if {@code identity} is allowed. Throws {@link EngineException} (with QEMU's text) if the check itself
+     *  cannot be made; the TLS session then fails with that message. */
+    boolean isAllowed(String identity);
+}
