@@ -8,6 +8,8 @@ import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.nbd.NbdAddress;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
 import io.isthmus.engine.export.nbd.NbdServer;
+import io.isthmus.engine.tls.Authz;
+import io.isthmus.engine.tls.TlsCredentials;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +19,8 @@ import java.util.Map;
  * nbd-server-stop, and the deprecated nbd-server-add / nbd-server-remove with their legacy semantics.
  * One NBD server per daemon, shared by every NBD export. Control thread only.
  *
- * <p>TLS: the TLS session layer is not integrated yet; {@code tls-creds} naming an object that is not TLS
- * credentials (or none) fails with QEMU's texts, so a server with TLS cannot be started yet.
+ * <p>TLS: {@code tls-creds} names a tls-creds-x509/psk/anon object (server endpoint); the server keeps a
+ * reference on the credentials until it stops. {@code tls-authz} is resolved at each client check, as QEMU.
  */
 final class NbdServerCommands {
     private final Daemon daemon;
@@ -70,19 +72,29 @@ final class NbdServerCommands {
                 : NbdServer.DEFAULT_MAX_CONNECTIONS;
         int hs = a.get("handshake-max-seconds") instanceof Long l ? (int) Math.min(l, Integer.MAX_VALUE)
                 : NbdServer.DEFAULT_HANDSHAKE_MAX_SECONDS;
+        String credsId = (String) a.get("tls-creds");
+        String authzId = (String) a.get("tls-authz");
+        // credentials are looked up before the listener opens (QEMU: after; only the error reported when both
+        // the address and the credentials are wrong differs)
+        TlsCredentials creds = null;
+        if (credsId != null) {
+            creds = TlsCredsLookup.serverCredentials(daemon.objects()::get, credsId);
+        }
+        Authz authz = authzId == null ? null : identity -> {
+            Object o = daemon.objects().get(authzId);
+            if (!(o instanceof io.isthmus.control.commands.qom.Authz z)) {
+                throw new EngineException("Cannot find QAuthZ object ID " + authzId);
+            }
+            return z.isAllowed(identity);
+        };
         NbdServer s;
         try {
-            s = NbdServer.start(addr, exports.defaultIoThread(), maxConn, hs, null);
+            s = NbdServer.start(addr, exports.defaultIoThread(), maxConn, hs, creds, authz);
         } catch (EngineException e) {
-            throw QmpError.generic(e.getMessage());
-        }
-        String creds = (String) a.get("tls-creds");
-        if (creds != null) {
-            s.stop();
-            if (daemon.objects().get(creds) == null) {
-                throw QmpError.generic("No TLS credentials with id '" + creds + "'");
+            if (creds != null) {
+                creds.release();
             }
-            throw QmpError.generic("Object with id '" + creds + "' is not TLS credentials");
+            throw QmpError.generic(e.getMessage());
         }
         driver.setServer(s);
     }

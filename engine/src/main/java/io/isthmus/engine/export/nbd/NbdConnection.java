@@ -6,6 +6,7 @@ import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.export.NodeAccess;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.tls.TlsSession;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -45,7 +46,9 @@ final class NbdConnection implements Completion {
     final int exportFlags;
     final boolean writethrough;
     private byte[] leftover;
-    private final NbdTlsSession tls;
+    /** Non-null on a TLS connection: the slow path (decrypt into the receive buffer, encrypt replies). */
+    private final TlsSession tls;
+    private boolean encrypting;
 
     private Arena arena;
     private MemorySegment recvBuf;
@@ -76,7 +79,7 @@ final class NbdConnection implements Completion {
     private boolean added;
 
     NbdConnection(NbdServer server, NbdExport exp, IoThread thread, int fd, boolean structured, boolean extended,
-            NbdMetaContexts contexts, byte[] leftover, NbdTlsSession tls) {
+            NbdMetaContexts contexts, byte[] leftover, TlsSession tls) {
         this.server = server;
         this.exp = exp;
         this.thread = thread;
@@ -111,11 +114,6 @@ final class NbdConnection implements Completion {
             return;
         }
         added = true;
-        if (tls != null) {
-            LOG.log(System.Logger.Level.WARNING, "NBD over TLS: transmission phase not supported yet");
-            fatal("TLS transmission not supported");
-            return;
-        }
         if (leftover != null && leftover.length > 0) {
             MemorySegment.copy(leftover, 0, recvBuf, ValueLayout.JAVA_BYTE, 0, leftover.length);
             recvEnd = leftover.length;
@@ -137,7 +135,11 @@ final class NbdConnection implements Completion {
     // receive
 
     private void armRecv() {
-        if (recvArmed || stopReading || closing || payloadSlot != null) {
+        if (recvArmed || stopReading || closing || (payloadSlot != null && tls == null)) {
+            return;
+        }
+        if (tls != null) {
+            armRecvTls();
             return;
         }
         if (recvStart == recvEnd) {
@@ -153,8 +155,80 @@ final class NbdConnection implements Completion {
         thread.recv(fd, recvBuf.asSlice(recvEnd, RECV_CAP - recvEnd), 0, this, TAG_RECV);
     }
 
-    /** Parses and starts every complete request in the receive buffer. */
+    private void compactRecv() {
+        if (recvStart == recvEnd) {
+            recvStart = recvEnd = 0;
+        } else if (recvStart > 0 && RECV_CAP - recvEnd < SMALL_PAYLOAD + Nbd.EXTENDED_REQUEST_SIZE) {
+            int live = recvEnd - recvStart;
+            MemorySegment.copy(recvBuf, recvStart, recvBuf, 0, live);
+            recvStart = 0;
+            recvEnd = live;
+        }
+    }
+
+    /** TLS: decrypts what the session holds into the receive buffer, else receives more ciphertext. */
+    private void armRecvTls() {
+        while (true) {
+            compactRecv();
+            if (RECV_CAP - recvEnd == 0) {
+                return; // parse() resumes when a slot frees
+            }
+            long n = tls.read(recvBuf.asSlice(recvEnd, RECV_CAP - recvEnd));
+            if (n > 0) {
+                recvEnd += (int) n;
+                parseOnce();
+                if (recvArmed || stopReading || closing) {
+                    return;
+                }
+                continue;
+            }
+            if (n == TlsSession.AGAIN) {
+                break;
+            }
+            // EOF or failure: finish what is in flight, then close
+            stopReading = true;
+            closeAfterFlush = true;
+            if (n == TlsSession.FAILED) {
+                fatal(tls.failure());
+            } else {
+                maybeFinish();
+            }
+            return;
+        }
+        MemorySegment space = tls.inputSpace();
+        if (space.byteSize() == 0) {
+            fatal("TLS input buffer full");
+            return;
+        }
+        recvArmed = true;
+        pendingOps++;
+        thread.recv(fd, space, 0, this, TAG_RECV);
+    }
+
+    /** Parses and starts every complete request in the receive buffer, then receives more. */
     private void parse() {
+        parseOnce();
+        if (closeAfterFlush) {
+            maybeFinish();
+        }
+        armRecv();
+    }
+
+    private void parseOnce() {
+        if (payloadSlot != null && tls != null) {
+            // TLS: a large payload is filled from the decrypted stream
+            NbdSlot s = payloadSlot;
+            long n = Math.min(s.expectedPayload - payloadGot, recvEnd - recvStart);
+            MemorySegment.copy(recvBuf, recvStart, s.buf, payloadGot, n);
+            payloadGot += n;
+            recvStart += (int) n;
+            if (payloadGot < s.expectedPayload) {
+                return;
+            }
+            payloadSlot = null;
+            s.payloadLength = s.expectedPayload;
+            s.run();
+        }
         while (!closing && !stopReading && payloadSlot == null) {
             long avail = recvEnd - recvStart;
             int hdr = req.decode(recvBuf, recvStart, avail, extended);
@@ -203,17 +277,15 @@ final class NbdConnection implements Completion {
                 if (inBuf < payload) {
                     payloadSlot = s;
                     payloadGot = inBuf;
-                    recvPayload();
+                    if (tls == null) {
+                        recvPayload();
+                    }
                     return;
                 }
                 s.payloadLength = payload;
             }
             s.run();
         }
-        if (closeAfterFlush) {
-            maybeFinish();
-        }
-        armRecv();
     }
 
     private void recvPayload() {
@@ -259,6 +331,11 @@ final class NbdConnection implements Completion {
                 maybeFinish();
                 return;
             }
+            if (tls != null) {
+                tls.inputReceived(res);
+                parse();
+                return;
+            }
             recvEnd += res;
             parse();
         } else if (tag == TAG_PAYLOAD) {
@@ -285,6 +362,19 @@ final class NbdConnection implements Completion {
             s.payloadLength = s.expectedPayload;
             s.run();
             parse();
+        } else if (tag == TAG_SEND && tls != null) {
+            sending = false;
+            if (res < 0) {
+                fatal(Errno.message(res));
+                return;
+            }
+            tls.outputSent(res);
+            if (closing) {
+                dropQueue();
+                maybeFinish();
+                return;
+            }
+            flushSendTls();
         } else if (tag == TAG_SEND) {
             // 'sending' stays set while the queue is walked: replies queued meanwhile wait for the next sendmsg
             if (res < 0) {
@@ -307,12 +397,64 @@ final class NbdConnection implements Completion {
         }
         sendQueue[(sqHead + sqCount) % SLOTS] = s;
         sqCount++;
-        if (!sending) {
+        if (!sending && !encrypting) {
             flushSend();
         }
     }
 
+    /** TLS: encrypts queued replies into the session (slots are free once encrypted), sends its output. */
+    private void flushSendTls() {
+        if (sending || encrypting || closing) {
+            return;
+        }
+        encrypting = true;
+        try {
+            outer:
+            while (sqCount > 0) {
+                NbdSlot s = sendQueue[sqHead];
+                long skip = headSent;
+                for (int k = 0; k < s.segCount; k++) {
+                    long a = s.segAddr[k], l = s.segLen[k];
+                    if (skip >= l) {
+                        skip -= l;
+                        continue;
+                    }
+                    a += skip;
+                    l -= skip;
+                    skip = 0;
+                    long w = tls.write(MemorySegment.ofAddress(a).reinterpret(l));
+                    if (w < 0) {
+                        fatal(tls.failure());
+                        return;
+                    }
+                    headSent += w;
+                    if (w < l) {
+                        break outer; // the session's output is full: send it first
+                    }
+                }
+                headSent = 0;
+                sendQueue[sqHead] = null;
+                sqHead = (sqHead + 1) % SLOTS;
+                sqCount--;
+                s.replySent();
+            }
+        } finally {
+            encrypting = false;
+        }
+        if (tls.hasPendingOutput()) {
+            sending = true;
+            pendingOps++;
+            thread.send(fd, tls.pendingOutput(), SysSocket.MSG_NOSIGNAL, this, TAG_SEND);
+        } else if (closeAfterFlush) {
+            maybeFinish();
+        }
+    }
+
     private void flushSend() {
+        if (tls != null) {
+            flushSendTls();
+            return;
+        }
         if (sqCount == 0 || closing) {
             return;
         }
@@ -432,6 +574,9 @@ final class NbdConnection implements Completion {
             return;
         }
         finished = true;
+        if (tls != null) {
+            tls.close();
+        }
         Posix.close(fd);
         for (NbdSlot s : slots) {
             s.free();

@@ -5,6 +5,7 @@ import io.isthmus.bindings.Posix;
 import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.tls.TlsSession;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,11 +13,13 @@ import java.lang.foreign.ValueLayout;
 /**
  * One client during the handshake: drives {@link NbdHandshake} over the socket on the listener IoThread, with
  * the handshake timeout, then hands the socket to an {@link NbdConnection} on an IoThread of the chosen export.
- * When TLS is started, bytes pass through the {@link NbdTlsSession} (the TLS slow path with copies).
+ * After NBD_OPT_STARTTLS the bytes pass through a {@link TlsSession}: ciphertext is received into the
+ * session's input buffer and sent from its output buffer; NBD bytes are decrypted into / encrypted from this
+ * object's buffers (the TLS slow path, with copies).
  *
  * <p>Thread use: the listener IoThread only. Memory: a confined arena (receive and send buffers) owned by this
- * object, closed when no operation on the socket is pending any more. Returns: completions carry
- * {@code >= 0} or {@code -errno}.
+ * object, closed when no operation on the socket is pending any more; the TLS session (shared arena) passes to
+ * the connection at hand-over or is closed here. Returns: completions carry {@code >= 0} or {@code -errno}.
  */
 final class NbdNegotiation {
     private static final System.Logger LOG = System.getLogger(NbdNegotiation.class.getName());
@@ -33,13 +36,16 @@ final class NbdNegotiation {
     private final byte[] recvBytes = new byte[RECV_SIZE];
     private byte[] pendingOut = new byte[0];
     private int pendingOutPos;
+    private long inFlightSend;
     private NbdHandshake.Action next = NbdHandshake.Action.NEED_INPUT;
-    private NbdTlsSession tls;
+    private TlsSession tls;
+    private boolean tlsStartedNotified;
     private int pendingOps;
     private long timerOp = -1;
     private volatile boolean finished;
     private boolean closing;
     private boolean closed;
+    private boolean handedOver;
 
     private final Completion done = this::onComplete;
 
@@ -53,11 +59,11 @@ final class NbdNegotiation {
     void start() {
         arena = Arena.ofConfined();
         recvBuf = arena.allocate(RECV_SIZE, 64);
-        sendBuf = arena.allocate(4096, 64);
+        sendBuf = arena.allocate(RECV_SIZE, 64);
         if (server.handshakeNanos() > 0) {
             timerOp = thread.timeout(server.handshakeNanos(), done, TAG_TIMER);
         }
-        queueOutput(handshake.takeOutput());
+        queuePlain(handshake.takeOutput());
         pump();
     }
 
@@ -68,67 +74,124 @@ final class NbdNegotiation {
         }
     }
 
-    private void queueOutput(byte[] plain) {
+    private void queuePlain(byte[] plain) {
         if (plain.length == 0) {
             return;
         }
-        byte[] wire = plain;
-        if (tls != null) {
-            tls.sendPlaintext(plain, 0, plain.length);
-            wire = tls.takeCiphertext();
-        }
-        appendOut(wire);
-    }
-
-    private void appendOut(byte[] wire) {
-        if (wire.length == 0) {
-            return;
-        }
         int live = pendingOut.length - pendingOutPos;
-        byte[] b = new byte[live + wire.length];
+        byte[] b = new byte[live + plain.length];
         System.arraycopy(pendingOut, pendingOutPos, b, 0, live);
-        System.arraycopy(wire, 0, b, live, wire.length);
+        System.arraycopy(plain, 0, b, live, plain.length);
         pendingOut = b;
         pendingOutPos = 0;
     }
 
-    /** Sends what is queued; when all is sent, acts on {@link #next}. */
+    /** Sends what is queued (through TLS when on); when all is out, acts on {@link #next}. */
     private void pump() {
         if (closing) {
             maybeClose();
             return;
         }
-        int live = pendingOut.length - pendingOutPos;
-        if (live > 0) {
-            int n = (int) Math.min(live, sendBuf.byteSize());
-            MemorySegment.copy(pendingOut, pendingOutPos, sendBuf, ValueLayout.JAVA_BYTE, 0, n);
-            pendingOps++;
-            thread.send(fd, sendBuf.asSlice(0, n), SysSocket.MSG_NOSIGNAL, done, TAG_SEND);
+        if (inFlightSend > 0) {
             return;
+        }
+        if (tls != null) {
+            // encrypt queued NBD bytes, then send the session's ciphertext
+            int live = pendingOut.length - pendingOutPos;
+            if (live > 0 && tls.state() == TlsSession.State.ESTABLISHED) {
+                int n = (int) Math.min(live, sendBuf.byteSize());
+                MemorySegment.copy(pendingOut, pendingOutPos, sendBuf, ValueLayout.JAVA_BYTE, 0, n);
+                long w = tls.write(sendBuf.asSlice(0, n));
+                if (w < 0) {
+                    fail(tls.failure());
+                    return;
+                }
+                pendingOutPos += (int) w;
+            }
+            if (tls.hasPendingOutput()) {
+                MemorySegment c = tls.pendingOutput();
+                inFlightSend = c.byteSize();
+                pendingOps++;
+                thread.send(fd, c, SysSocket.MSG_NOSIGNAL, done, TAG_SEND);
+                return;
+            }
+            if (tls.state() == TlsSession.State.FAILED) {
+                fail(tls.failure());
+                return;
+            }
+            if (pendingOut.length - pendingOutPos > 0) {
+                return; // waiting for the session (handshake) before the bytes can go
+            }
+        } else {
+            int live = pendingOut.length - pendingOutPos;
+            if (live > 0) {
+                int n = (int) Math.min(live, sendBuf.byteSize());
+                MemorySegment.copy(pendingOut, pendingOutPos, sendBuf, ValueLayout.JAVA_BYTE, 0, n);
+                inFlightSend = n;
+                pendingOps++;
+                thread.send(fd, sendBuf.asSlice(0, n), SysSocket.MSG_NOSIGNAL, done, TAG_SEND);
+                return;
+            }
         }
         switch (next) {
             case NEED_INPUT -> {
                 pendingOps++;
-                thread.recv(fd, recvBuf, 0, done, TAG_RECV);
+                MemorySegment space = tls != null ? tls.inputSpace() : recvBuf;
+                thread.recv(fd, space, 0, done, TAG_RECV);
             }
             case CLOSE -> fail(handshake.error());
-            case START_TLS -> {
-                NbdServer.TlsSessionFactory f = server.tls();
-                tls = f == null ? null : f.newServerSession();
-                if (tls == null) {
-                    fail("TLS is not available");
-                    return;
-                }
-                // bytes the client sent after STARTTLS are its first TLS records
-                byte[] early = handshake.takeUnconsumed();
-                if (early.length > 0) {
-                    tls.receiveCiphertext(early, 0, early.length);
-                }
-                next = NbdHandshake.Action.NEED_INPUT;
-                afterTlsInput();
-            }
+            case START_TLS -> startTls();
             case TRANSMISSION -> handOver();
         }
+    }
+
+    private void startTls() {
+        try {
+            tls = server.newTlsSession();
+        } catch (RuntimeException e) {
+            fail(e.getMessage());
+            return;
+        }
+        // bytes the client sent right after STARTTLS are its first TLS records
+        byte[] early = handshake.takeUnconsumed();
+        if (early.length > 0) {
+            MemorySegment e = arena.allocate(early.length);
+            MemorySegment.copy(early, 0, e, ValueLayout.JAVA_BYTE, 0, early.length);
+            tls.feed(e);
+        }
+        next = NbdHandshake.Action.NEED_INPUT;
+        tlsStep();
+    }
+
+    /** Advances the TLS session after input or output, feeding decrypted bytes to the handshake. */
+    private void tlsStep() {
+        TlsSession.State st = tls.handshake();
+        if (st == TlsSession.State.ESTABLISHED) {
+            if (!tlsStartedNotified) {
+                tlsStartedNotified = true;
+                handshake.tlsStarted();
+            }
+            if (next == NbdHandshake.Action.NEED_INPUT) {
+                while (true) {
+                    long n = tls.read(recvBuf);
+                    if (n == TlsSession.AGAIN) {
+                        break;
+                    }
+                    if (n < 0) {
+                        fail(n == TlsSession.EOF ? null : tls.failure());
+                        return;
+                    }
+                    MemorySegment.copy(recvBuf, ValueLayout.JAVA_BYTE, 0, recvBytes, 0, (int) n);
+                    handshake.feed(recvBytes, 0, (int) n);
+                    next = handshake.process();
+                    queuePlain(handshake.takeOutput());
+                    if (next != NbdHandshake.Action.NEED_INPUT) {
+                        break;
+                    }
+                }
+            }
+        }
+        pump();
     }
 
     private void onComplete(int res, int flags, long tag) {
@@ -146,12 +209,18 @@ final class NbdNegotiation {
             return;
         }
         if (tag == TAG_SEND) {
+            inFlightSend = 0;
             if (res <= 0) {
                 fail(res == 0 ? "connection closed" : Errno.message(res));
                 return;
             }
-            pendingOutPos += res;
-            pump();
+            if (tls != null) {
+                tls.outputSent(res);
+                tlsStep();
+            } else {
+                pendingOutPos += res;
+                pump();
+            }
             return;
         }
         // TAG_RECV
@@ -159,42 +228,15 @@ final class NbdNegotiation {
             fail(null); // the client hung up (a port probe is silent)
             return;
         }
-        MemorySegment.copy(recvBuf, ValueLayout.JAVA_BYTE, 0, recvBytes, 0, res);
         if (tls != null) {
-            tls.receiveCiphertext(recvBytes, 0, res);
-            afterTlsInput();
+            tls.inputReceived(res);
+            tlsStep();
             return;
         }
+        MemorySegment.copy(recvBuf, ValueLayout.JAVA_BYTE, 0, recvBytes, 0, res);
         handshake.feed(recvBytes, 0, res);
         next = handshake.process();
-        queueOutput(handshake.takeOutput());
-        pump();
-    }
-
-    private void afterTlsInput() {
-        appendOut(tls.takeCiphertext());
-        if (tls.failure() != null) {
-            next = NbdHandshake.Action.CLOSE;
-            pumpThenFail(tls.failure());
-            return;
-        }
-        if (tls.handshakeComplete()) {
-            if (!tlsStartedNotified) {
-                tlsStartedNotified = true;
-                handshake.tlsStarted();
-            }
-            byte[] plain = tls.takePlaintext();
-            handshake.feed(plain, 0, plain.length);
-            next = handshake.process();
-            queueOutput(handshake.takeOutput());
-        }
-        pump();
-    }
-
-    private boolean tlsStartedNotified;
-
-    private void pumpThenFail(String why) {
-        LOG.log(System.Logger.Level.DEBUG, "NBD TLS failed: " + why);
+        queuePlain(handshake.takeOutput());
         pump();
     }
 
@@ -205,6 +247,7 @@ final class NbdNegotiation {
         IoThread target = exp.nextIoThread();
         NbdConnection c = new NbdConnection(server, exp, target, fd, handshake.structuredReplies(),
                 handshake.extendedHeaders(), handshake.contexts(), leftover, tls);
+        tls = null; // the connection owns the session now
         server.connectionHandedOver(this, c);
         if (timerOp != -1) {
             thread.cancel(timerOp);
@@ -219,8 +262,6 @@ final class NbdNegotiation {
             server.connectionClosed(c);
         }
     }
-
-    private boolean handedOver;
 
     private void fail(String why) {
         if (closing) {
@@ -243,6 +284,10 @@ final class NbdNegotiation {
         }
         closed = true;
         arena.close();
+        if (tls != null) {
+            tls.close();
+            tls = null;
+        }
         if (!handedOver) {
             Posix.close(fd);
             server.connectionClosed(this);

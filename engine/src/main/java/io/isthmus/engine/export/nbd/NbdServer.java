@@ -9,6 +9,9 @@ import io.isthmus.engine.export.ExportBitmap;
 import io.isthmus.engine.export.NodeAccess;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.tls.Authz;
+import io.isthmus.engine.tls.TlsCredentials;
+import io.isthmus.engine.tls.TlsSession;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,18 +45,13 @@ public final class NbdServer implements NbdExportTable {
         ExportBitmap find(NodeAccess exported, String node, String name) throws EngineException;
     }
 
-    /** Seam for STARTTLS: creates a server TLS session, or null when TLS is not available. */
-    @FunctionalInterface
-    public interface TlsSessionFactory {
-        NbdTlsSession newServerSession();
-    }
-
     private final IoThread listenerThread;
     private final int listenFd;
     private final String unixPath;
     private final int maxConnections;
     private final long handshakeNanos;
-    private final TlsSessionFactory tls;
+    private final TlsCredentials tlsCreds;
+    private final Authz tlsAuthz;
     private volatile BitmapLookup bitmapLookup = NbdServer::defaultBitmapLookup;
     private final CopyOnWriteArrayList<NbdExport> exports = new CopyOnWriteArrayList<>();
     private final Set<Object> connections = ConcurrentHashMap.newKeySet();
@@ -68,30 +66,32 @@ public final class NbdServer implements NbdExportTable {
     private final Completion acceptDone = this::onAccept;
 
     private NbdServer(IoThread listenerThread, int listenFd, String unixPath, int maxConnections,
-            int handshakeMaxSeconds, TlsSessionFactory tls) {
+            int handshakeMaxSeconds, TlsCredentials tlsCreds, Authz tlsAuthz) {
         this.listenerThread = listenerThread;
         this.listenFd = listenFd;
         this.unixPath = unixPath;
         this.maxConnections = maxConnections;
         this.handshakeNanos = TimeUnit.SECONDS.toNanos(handshakeMaxSeconds);
-        this.tls = tls;
+        this.tlsCreds = tlsCreds;
+        this.tlsAuthz = tlsAuthz;
     }
 
     /**
      * Listens on {@code addr} and starts accepting on {@code listenerThread}.
      *
-     * @param tls null when the server has no tls-creds
+     * @param tlsCreds server credentials (a reference the server keeps until {@link #stop}), or null without TLS
+     * @param tlsAuthz checked against the client certificate's DN (resolved at each check), or null
      * @throws EngineException with QEMU's text when the socket cannot be set up
      */
     public static NbdServer start(NbdAddress addr, IoThread listenerThread, int maxConnections,
-            int handshakeMaxSeconds, TlsSessionFactory tls) throws EngineException {
+            int handshakeMaxSeconds, TlsCredentials tlsCreds, Authz tlsAuthz) throws EngineException {
         int fd = switch (addr.kind()) {
             case UNIX -> listenUnix(addr.path());
             case INET -> listenInet(addr.host(), addr.port(), addr.ipv4(), addr.ipv6());
             case FD -> addr.fd();
         };
         NbdServer s = new NbdServer(listenerThread, fd, addr.kind() == NbdAddress.Kind.UNIX ? addr.path() : null,
-                maxConnections, handshakeMaxSeconds, tls);
+                maxConnections, handshakeMaxSeconds, tlsCreds, tlsAuthz);
         listenerThread.execute(s::armAccept);
         return s;
     }
@@ -101,11 +101,12 @@ public final class NbdServer implements NbdExportTable {
     }
 
     public boolean tlsRequired() {
-        return tls != null;
+        return tlsCreds != null;
     }
 
-    TlsSessionFactory tls() {
-        return tls;
+    /** A server TLS session for a client that sent NBD_OPT_STARTTLS (throws with QEMU's text if refused). */
+    TlsSession newTlsSession() {
+        return TlsSession.server(tlsCreds, tlsAuthz);
     }
 
     long handshakeNanos() {
@@ -280,6 +281,9 @@ public final class NbdServer implements NbdExportTable {
         Posix.close(listenFd);
         if (unixPath != null) {
             Posix.unlink(unixPath);
+        }
+        if (tlsCreds != null) {
+            tlsCreds.release();
         }
         stopped.complete(null);
     }

@@ -26,6 +26,8 @@ final class NbdHarness implements AutoCloseable {
     final NbdExportDriver driver = new NbdExportDriver();
     final LinkedBlockingQueue<String> deleted = new LinkedBlockingQueue<>();
     NbdServer server;
+    io.isthmus.engine.tls.TlsCredentials tlsCreds;
+    io.isthmus.engine.tls.Authz tlsAuthz;
 
     NbdHarness(String name) throws IOException {
         dir = Files.createTempDirectory("isthmus-nbd-");
@@ -50,7 +52,7 @@ final class NbdHarness implements AutoCloseable {
     }
 
     NbdServer start(int maxConnections, int handshakeSeconds) throws Exception {
-        server = NbdServer.start(NbdAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, null);
+        server = NbdServer.start(NbdAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, tlsCreds, tlsAuthz);
         driver.setServer(server);
         return server;
     }
