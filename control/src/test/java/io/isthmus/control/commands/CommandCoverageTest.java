@@ -26,14 +26,7 @@ class CommandCoverageTest {
             Map.entry("block-dirty-bitmap-clear", "bitmap group (block helper)"),
             Map.entry("block-dirty-bitmap-enable", "bitmap group (block helper)"),
             Map.entry("block-dirty-bitmap-disable", "bitmap group (block helper)"),
-            Map.entry("block-dirty-bitmap-merge", "bitmap group (block helper)"),
-            Map.entry("block-export-add", "block-export group (export helpers)"),
-            Map.entry("block-export-del", "block-export group (export helpers)"),
-            Map.entry("query-block-exports", "block-export group (export helpers)"),
-            Map.entry("nbd-server-start", "NBD server group (NBD helper)"),
-            Map.entry("nbd-server-add", "NBD server group (NBD helper)"),
-            Map.entry("nbd-server-remove", "NBD server group (NBD helper)"),
-            Map.entry("nbd-server-stop", "NBD server group (NBD helper)"));
+            Map.entry("block-dirty-bitmap-merge", "bitmap group (block helper)"));
 
     @Test
     void schemaAndHandlersMatch() {
