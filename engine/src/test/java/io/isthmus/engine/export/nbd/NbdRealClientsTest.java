@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The NBD server against real clients (nbdinfo, qemu-io, qemu-img, nbdcopy) over in-memory nodes. */
 @Timeout(120)
-class NbdClientsIT {
+class NbdRealClientsTest {
     @BeforeEach
     void gate() {
         assumeTrue(!"false".equals(System.getProperty("isthmus.it")), "integration tests disabled (isthmus.it=false)");

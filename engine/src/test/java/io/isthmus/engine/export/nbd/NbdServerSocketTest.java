@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** Lifecycle, limits and hostile clients over a real socket (no external tools needed). */
 @Timeout(60)
-class NbdServerIT {
+class NbdServerSocketTest {
     static final NbdExportOptions PLAIN = new NbdExportOptions(null, null, null, false);
 
     @Test

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** STARTTLS with real GnuTLS clients (qemu-io, qemu-img): x509, PSK, and an authz refusal. */
 @Timeout(120)
-class NbdTlsIT {
+class NbdTlsClientsTest {
     static TestPki pki;
 
     @BeforeAll
