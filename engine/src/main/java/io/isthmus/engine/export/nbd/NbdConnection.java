@@ -49,6 +49,8 @@ final class NbdConnection implements Completion {
     /** Non-null on a TLS connection: the slow path (decrypt into the receive buffer, encrypt replies). */
     private final TlsSession tls;
     private boolean encrypting;
+    /** While a received batch is parsed, replies queue up and go out in one sendmsg at the end. */
+    private boolean deferFlush;
 
     private Arena arena;
     private MemorySegment recvBuf;
@@ -207,7 +209,18 @@ final class NbdConnection implements Completion {
 
     /** Parses and starts every complete request in the receive buffer, then receives more. */
     private void parse() {
-        parseOnce();
+        boolean outer = !deferFlush;
+        deferFlush = true;
+        try {
+            parseOnce();
+        } finally {
+            if (outer) {
+                deferFlush = false;
+            }
+        }
+        if (outer && sqCount > 0 && !sending && !encrypting) {
+            flushSend();
+        }
         if (closeAfterFlush) {
             maybeFinish();
         }
@@ -397,7 +410,7 @@ final class NbdConnection implements Completion {
         }
         sendQueue[(sqHead + sqCount) % SLOTS] = s;
         sqCount++;
-        if (!sending && !encrypting) {
+        if (!sending && !encrypting && !deferFlush) {
             flushSend();
         }
     }
