@@ -11,27 +11,27 @@ import java.lang.foreign.MemorySegment;
 /**
  * Java equivalents of liburing's static-inline {@code io_uring_prep_*} helpers: each fills one SQE in place.
  * An SQE is addressed as ({@code sqes}, {@code base}): the mapped SQE array and the byte offset of the entry,
- * so filling an entry allocates nothing. Every helper writes all 64 bytes (as {@code io_uring_prep_rw} does),
- * so a reused entry carries nothing over. {@code user_data} is set separately by the caller.
+ * so filling an entry allocates nothing. Every helper writes all 64 bytes but user_data (as {@code io_uring_prep_rw}
+ * does), so a reused entry carries nothing over. {@code user_data} is set separately by the caller.
  *
  * <p>Thread use: only the thread that owns the ring may fill its SQEs. The segment is the ring's mapping.
  */
 public final class IoUringPrep {
     private IoUringPrep() {}
 
-    /** io_uring_prep_rw: the common layout of most requests. */
+    /**
+     * io_uring_prep_rw: the common layout of most requests. The 64 bytes are written as eight 64-bit stores
+     * (the SQE's fields pack into 8-byte words; x86-64 and aarch64 are little-endian): {opcode, flags, ioprio,
+     * fd}, off, addr, {len, rw_flags}, [user_data: the caller's, {@link #setUserData}],
+     * {buf_index, personality, splice_fd_in}, addr3, __pad2. The layout probe proves the offsets this relies on
+     * (SQE_OPCODE 0, SQE_FD 4, SQE_LEN 24, SQE_RW_FLAGS 28, SQE_BUF_INDEX 40, SQE_SPLICE_FD_IN 44).
+     */
     public static void prepRw(MemorySegment sqes, long base, byte op, int fd, long addr, int len, long off) {
-        sqes.set(JAVA_BYTE, base + SQE_OPCODE, op);
-        sqes.set(JAVA_BYTE, base + SQE_FLAGS, (byte) 0);
-        sqes.set(JAVA_SHORT, base + SQE_IOPRIO, (short) 0);
-        sqes.set(JAVA_INT, base + SQE_FD, fd);
+        sqes.set(JAVA_LONG, base, ((long) fd << 32) | (op & 0xFFL));
         sqes.set(JAVA_LONG, base + SQE_OFF, off);
         sqes.set(JAVA_LONG, base + SQE_ADDR, addr);
-        sqes.set(JAVA_INT, base + SQE_LEN, len);
-        sqes.set(JAVA_INT, base + SQE_RW_FLAGS, 0);
-        sqes.set(JAVA_SHORT, base + SQE_BUF_INDEX, (short) 0);
-        sqes.set(JAVA_SHORT, base + SQE_PERSONALITY, (short) 0);
-        sqes.set(JAVA_INT, base + SQE_SPLICE_FD_IN, 0);
+        sqes.set(JAVA_LONG, base + SQE_LEN, len & 0xFFFFFFFFL);
+        sqes.set(JAVA_LONG, base + SQE_BUF_INDEX, 0L);
         sqes.set(JAVA_LONG, base + SQE_ADDR3, 0L);
         sqes.set(JAVA_LONG, base + SQE_PAD2, 0L);
     }

@@ -4,7 +4,9 @@ import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
 import io.isthmus.control.commands.qom.IothreadObject;
 import io.isthmus.engine.EngineException;
+import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.export.BlockExport;
+import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.ExportOptions;
 import io.isthmus.engine.export.NodeResolver;
@@ -52,7 +54,11 @@ public final class BlockExportCommands implements CommandGroup {
 
     private io.isthmus.engine.export.ExportableNode findNode(String name) {
         NodeResolver r = daemon.component(NodeResolver.class);
-        return r == null ? null : r.find(name);
+        if (r != null) {
+            return r.find(name);
+        }
+        BlockGraph g = daemon.component(BlockGraph.class);
+        return g == null ? null : BlockGraphNodes.resolver(g).find(name);
     }
 
     /** The IoThread of iothread object {@code id}; null when there is no such object. */

@@ -13,6 +13,8 @@ public final class CommandGroups {
             ControlCommands::new,
             QomCommands::new,
             TlsCredsObjects::new,
+            BlockdevCommands::new,
+            BitmapCommands::new,
             BlockExportCommands::new
     );
 

@@ -82,7 +82,7 @@ final class NbdServerCommands {
         }
         Authz authz = authzId == null ? null : identity -> {
             Object o = daemon.objects().get(authzId);
-            if (!(o instanceof io.isthmus.control.commands.qom.Authz z)) {
+            if (!(o instanceof Authz z)) {
                 throw new EngineException("Cannot find QAuthZ object ID " + authzId);
             }
             return z.isAllowed(identity);
@@ -95,6 +95,19 @@ final class NbdServerCommands {
                 creds.release();
             }
             throw QmpError.generic(e.getMessage());
+        }
+        io.isthmus.engine.block.BlockGraph graph = daemon.component(io.isthmus.engine.block.BlockGraph.class);
+        if (graph != null) {
+            s.setBitmapLookup((exported, node, name) -> {
+                if (node != null) {
+                    return io.isthmus.engine.export.BlockGraphNodes.lookupBitmap(graph, node, name);
+                }
+                io.isthmus.engine.export.ExportBitmap bm = exported.findBitmap(name);
+                if (bm == null) {
+                    throw new EngineException("Bitmap '" + name + "' is not found");
+                }
+                return bm;
+            });
         }
         driver.setServer(s);
     }

@@ -1,5 +1,6 @@
 package io.isthmus.engine.block;
 
+import io.isthmus.engine.loop.Completion;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -61,8 +62,29 @@ public final class BlockRequest {
     public int scratchInt;
     public Object scratch;
 
+    // ---- block-layer state (package-private): the stack of nodes the request passes through (a raw node
+    // forwards it to its file child, ...), with what each node must restore before completing to its parent.
+    static final int MAX_DEPTH = 8;
+    final BlockNode[] frameNode = new BlockNode[MAX_DEPTH];
+    final long[] frameOffset = new long[MAX_DEPTH];
+    final long[] frameLength = new long[MAX_DEPTH];
+    final int[] frameOpFlags = new int[MAX_DEPTH];
+    int depth;
+    /** io_uring completions of this request's operations go to the node on top of the stack. */
+    final Completion ioCompletion;
+
     public BlockRequest(Arena arena, int iovCapacity) {
         this.iovecs = arena.allocate(IOVEC_SIZE * iovCapacity, 8);
+        this.ioCompletion = (res, flags, tag) -> frameNode[depth - 1].ioComplete(this, res, tag);
+    }
+
+    /** Total bytes described by the iovecs (for checks and tests; the block layer trusts {@link #length}). */
+    public long iovTotal() {
+        long t = 0;
+        for (int i = 0; i < iovCount; i++) {
+            t += iovLen(i);
+        }
+        return t;
     }
 
     public int iovCapacity() {

@@ -35,16 +35,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * which {@link #cancel} accepts. Prepared entries accumulate during a loop turn and are submitted with one
  * {@code io_uring_enter} per turn. Results follow the native convention: {@code >= 0} or {@code -errno}.
  *
- * <p>Cross-thread work: tasks go into an MPSC queue; a poster wakes the loop through an eventfd only when the
- * loop is about to sleep or sleeping, and the loop keeps a read of that eventfd armed on its own ring.
- * No allocation per operation in steady state: slots are arrays, reused.
+ * <p>Cross-thread work: tasks go into an MPSC queue ({@link TaskQueue}); a poster wakes the loop through an
+ * eventfd only when the loop is about to sleep or sleeping ({@link Wakeup}), and the loop keeps a read of that
+ * eventfd armed on its own ring. A task accepted by {@link #execute} always runs, also when {@link #close}
+ * races with it; after close has begun, execute throws {@link RejectedExecutionException}.
+ *
+ * <p>Registered buffers: {@link #createBufferPool} makes a per-IoThread {@link BufferPool} whose buffers are
+ * registered with the ring, for {@link #readFixed}/{@link #writeFixed}. Every operation also has a raw-address
+ * form, so slices of preallocated buffers need no segment objects.
+ *
+ * <p>No allocation per operation in steady state: slots are arrays, reused; SQEs are filled in the mapped ring
+ * (checked with JMH {@code -prof gc}, see benchmarks/loop-bench).
  */
 public final class IoThread implements Executor, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IoThread.class.getName());
 
     public static final int DEFAULT_ENTRIES = 256;
 
-    private static final int AWAKE = 0, SLEEPING = 1;
     private static final long TIMESPEC_SIZE = 16;
     private static final MemorySegment ONE;
 
@@ -57,7 +64,8 @@ public final class IoThread implements Executor, AutoCloseable {
     private final int entries;
     private final LoopThread thread;
     private final TaskQueue tasks = new TaskQueue();
-    private final AtomicInteger wakeState = new AtomicInteger(AWAKE);
+    private final Wakeup wakeup = new Wakeup();
+    private final AtomicInteger posting = new AtomicInteger(); // execute() calls between their check and offer
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean stopRequested;
@@ -79,6 +87,7 @@ public final class IoThread implements Executor, AutoCloseable {
     private boolean cancelAllPending;
     private long completedOps;
     private long enters;
+    private BufferPool bufferPool;
 
     private final class LoopThread extends Thread {
         LoopThread(String name) {
@@ -149,11 +158,18 @@ public final class IoThread implements Executor, AutoCloseable {
     /** Runs the task on this IoThread (any thread may call). Rejected once {@link #close} has begun. */
     @Override
     public void execute(Runnable task) {
-        if (stopRequested) {
-            throw new RejectedExecutionException("IoThread " + name + " is shutting down");
+        // 'posting' closes the window between the check and the offer: the loop does not exit while a poster
+        // that saw it running has not enqueued yet, so an accepted task always runs
+        posting.incrementAndGet();
+        try {
+            if (stopRequested) {
+                throw new RejectedExecutionException("IoThread " + name + " is shutting down");
+            }
+            tasks.offer(task);
+            wake();
+        } finally {
+            posting.decrementAndGet();
         }
-        tasks.offer(task);
-        wake();
     }
 
     /** Runs the callable on this IoThread and completes the future with its result or exception. */
@@ -170,7 +186,7 @@ public final class IoThread implements Executor, AutoCloseable {
     }
 
     private void wake() {
-        if (wakeState.get() == SLEEPING && wakeState.compareAndSet(SLEEPING, AWAKE)) {
+        if (wakeup.needsSignal()) {
             int fd = eventFd;
             if (fd >= 0) {
                 Posix.write(fd, ONE, 8);
@@ -239,27 +255,29 @@ public final class IoThread implements Executor, AutoCloseable {
     private void loop() {
         while (true) {
             runTasks();
+            boolean mayBlock = true;
             if (stopRequested) {
-                if (inFlight == 0) {
+                boolean posters = posting.get() != 0;
+                if (inFlight == 0 && !posters && tasks.isEmpty()) {
                     break;
                 }
-                if (!cancelAllPending) {
+                if (inFlight > 0 && !cancelAllPending) {
                     cancelAll();
                 }
+                // a poster between its check and its offer: do not sleep on a doorbell that cancelAll may have
+                // cancelled; it will have enqueued by the next turn
+                mayBlock = !posters;
             }
-            boolean block = ring.cqReady() == 0 && tasks.isEmpty();
-            if (block) {
-                wakeState.set(SLEEPING);
-                if (!tasks.isEmpty()) {
-                    block = false;
+            boolean block = mayBlock && ring.cqReady() == 0 && tasks.isEmpty() && wakeup.prepareToSleep(tasks);
+            if (block || ring.pending() > 0 || ring.cqReady() == 0) {
+                int r = ring.enter(block ? 1 : 0, 0);
+                enters++;
+                if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
+                    LOG.log(System.Logger.Level.ERROR, "IoThread " + name + ": io_uring_enter failed: "
+                            + Errno.message(r));
                 }
             }
-            int r = ring.enter(block ? 1 : 0, 0);
-            enters++;
-            wakeState.set(AWAKE);
-            if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
-                LOG.log(System.Logger.Level.ERROR, "IoThread " + name + ": io_uring_enter failed: " + Errno.message(r));
-            }
+            wakeup.awake();
             reapCompletions();
         }
         // the doorbell read is the last operation: cancel it and wait for its completion before unmapping
@@ -288,10 +306,9 @@ public final class IoThread implements Executor, AutoCloseable {
         while ((n = ring.cqReady()) > 0) {
             for (int i = 0; i < n; i++) {
                 long ud = ring.cqeUserData(0);
-                int res = ring.cqeRes(0);
-                int flags = ring.cqeFlags(0);
-                ring.cqAdvance(1);
-                dispatch(ud, res, flags);
+                long resFlags = ring.cqeResAndFlags(0);
+                ring.cqAdvance(1); // before dispatch: a callback may reap again (sqe() when the SQ is full)
+                dispatch(ud, (int) resFlags, (int) (resFlags >>> 32));
             }
         }
     }
@@ -582,6 +599,77 @@ public final class IoThread implements Executor, AutoCloseable {
         return ring.register(IORING_REGISTER_BUFFERS, iovecs, count);
     }
 
+    /**
+     * Creates this IoThread's pool of {@code count} buffers of {@code size} bytes and registers them with the
+     * ring (once per IoThread: the ring holds one registered-buffer table). Loop thread only.
+     */
+    public BufferPool createBufferPool(int count, int size) {
+        checkThread();
+        if (bufferPool != null) {
+            throw new IllegalStateException("IoThread " + name + " already has a buffer pool");
+        }
+        bufferPool = new BufferPool(arena, count, size, this);
+        return bufferPool;
+    }
+
+    /** The buffer pool made by {@link #createBufferPool}, or null. Loop thread only. */
+    public BufferPool bufferPool() {
+        return bufferPool;
+    }
+
+    // ---- the same operations on raw addresses (slices of preallocated buffers without making segments)
+
+    public long read(int fd, long addr, int len, long offset, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepRead(sqes, base, fd, addr, len, offset);
+        return attach(base, cb, tag);
+    }
+
+    public long write(int fd, long addr, int len, long offset, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepWrite(sqes, base, fd, addr, len, offset);
+        return attach(base, cb, tag);
+    }
+
+    /** Read into registered buffer {@code index}; [addr, addr+len) must lie inside it. */
+    public long readFixed(int fd, long addr, int len, long offset, int index, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepReadFixed(sqes, base, fd, addr, len, offset, index);
+        return attach(base, cb, tag);
+    }
+
+    public long writeFixed(int fd, long addr, int len, long offset, int index, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepWriteFixed(sqes, base, fd, addr, len, offset, index);
+        return attach(base, cb, tag);
+    }
+
+    public long recv(int fd, long addr, int len, int msgFlags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepRecv(sqes, base, fd, addr, len, msgFlags);
+        return attach(base, cb, tag);
+    }
+
+    public long send(int fd, long addr, int len, int msgFlags, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepSend(sqes, base, fd, addr, len, msgFlags);
+        return attach(base, cb, tag);
+    }
+
+    /** shutdown(2) through the ring (SHUT_RD/WR/RDWR). */
+    public long shutdown(int fd, int how, Completion cb, long tag) {
+        checkThread();
+        long base = sqe();
+        IoUringPrep.prepShutdown(sqes, base, fd, how);
+        return attach(base, cb, tag);
+    }
+
     // =====================================================================================================
     // shutdown
 
@@ -593,8 +681,7 @@ public final class IoThread implements Executor, AutoCloseable {
     @Override
     public void close() {
         stopRequested = true;
-        tasks.offer(() -> { });
-        wakeState.set(SLEEPING);
+        wakeup.forceSleeping();
         wake();
         if (!inThread()) {
             terminated.join();

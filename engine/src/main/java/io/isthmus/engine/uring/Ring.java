@@ -48,6 +48,7 @@ public final class Ring implements AutoCloseable {
     private int sqeTail;        // next SQE to hand out (local, not yet visible to the kernel)
     private int submittedTail;  // last tail published to the kernel
     private int cqHeadLocal;
+    private int sqHeadCached;   // last SQ head read from the kernel (it only moves forward)
     private boolean closed;
 
     private Ring(int fd, int setupFlags, MemorySegment params, MemorySegment rings, long ringsSize,
@@ -76,6 +77,7 @@ public final class Ring implements AutoCloseable {
         this.sqeTail = rings.get(JAVA_INT, sqTail);
         this.submittedTail = sqeTail;
         this.cqHeadLocal = rings.get(JAVA_INT, cqHead);
+        this.sqHeadCached = rings.get(JAVA_INT, sqHead);
     }
 
     private static long p(String... path) {
@@ -157,14 +159,52 @@ public final class Ring implements AutoCloseable {
     }
 
     static String unavailableReason(int err) {
+        return unavailableReason(err, readSmall("/proc/sys/kernel/io_uring_disabled"),
+                statusField("Seccomp"));
+    }
+
+    /**
+     * The one-line cause of an io_uring_setup failure. {@code disabledSysctl} is the content of
+     * /proc/sys/kernel/io_uring_disabled (null when the kernel has no such knob), {@code seccomp} the Seccomp
+     * mode from /proc/self/status (null if unknown): they tell a policy refusal from a missing feature.
+     */
+    static String unavailableReason(int err, String disabledSysctl, String seccomp) {
         String base = "io_uring is not available: io_uring_setup failed: " + Errno.message(err);
+        boolean sysctl = disabledSysctl != null && !disabledSysctl.isBlank() && !disabledSysctl.trim().equals("0");
+        boolean filtered = seccomp != null && seccomp.trim().equals("2");
         return switch (-err) {
-            case Errno.ENOSYS -> base + " (the kernel was built without io_uring)";
-            case Errno.EPERM -> base + " (disabled by the kernel.io_uring_disabled sysctl or a seccomp filter)";
+            case Errno.EPERM -> sysctl
+                    ? base + " (disabled by the sysctl kernel.io_uring_disabled=" + disabledSysctl.trim() + ")"
+                    : filtered ? base + " (blocked by a seccomp filter, e.g. a container's default profile)"
+                    : base + " (not permitted: a seccomp filter or a security module refuses io_uring)";
+            case Errno.ENOSYS -> filtered
+                    ? base + " (blocked by a seccomp filter, or the kernel was built without io_uring)"
+                    : base + " (the kernel was built without io_uring: CONFIG_IO_URING)";
             case Errno.ENOMEM -> base + " (locked-memory limit too low: raise ulimit -l)";
             case Errno.EMFILE, Errno.ENFILE -> base + " (no file descriptors left)";
             default -> base;
         };
+    }
+
+    private static String readSmall(String path) {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of(path));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String statusField(String field) {
+        String status = readSmall("/proc/self/status");
+        if (status == null) {
+            return null;
+        }
+        for (String line : status.split("\n")) {
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).trim();
+            }
+        }
+        return null;
     }
 
     public int fd() {
@@ -194,9 +234,11 @@ public final class Ring implements AutoCloseable {
 
     /** Byte offset of a free SQE, or -1 when the submission queue is full (call {@link #enter} first). */
     public long nextSqe() {
-        int head = (int) INT.getAcquire(rings, sqHead);
-        if (sqeTail - head >= sqEntries) {
-            return -1;
+        if (sqeTail - sqHeadCached >= sqEntries) {
+            sqHeadCached = (int) INT.getAcquire(rings, sqHead); // the kernel's view, only when ours says full
+            if (sqeTail - sqHeadCached >= sqEntries) {
+                return -1;
+            }
         }
         long base = (long) (sqeTail & sqMask) * SQE_SIZE;
         sqeTail++;
@@ -255,6 +297,11 @@ public final class Ring implements AutoCloseable {
 
     public int cqeFlags(int i) {
         return rings.get(JAVA_INT, cqeOffset(i) + CQE_FLAGS);
+    }
+
+    /** res (low 32 bits) and flags (high 32 bits) of the i-th ready completion, in one load. */
+    public long cqeResAndFlags(int i) {
+        return rings.get(JAVA_LONG, cqeOffset(i) + CQE_RES);
     }
 
     /** Hands n read completions back to the kernel (release store of the CQ head). */

@@ -155,4 +155,90 @@ class IoThreadTest {
             Posix.close(efd);
         }
     }
+
+    @Test
+    void registeredBufferPoolServesFixedReadsAndWrites(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("fixed");
+        Files.write(f, new byte[8192]);
+        int fd = Posix.open(f.toString(), Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+        try (IoThread t = IoThread.start("test-pool")) {
+            CompletableFuture<int[]> done = new CompletableFuture<>();
+            t.execute(() -> {
+                BufferPool pool = t.createBufferPool(4, 4096);
+                int a = pool.acquire(), b = pool.acquire();
+                pool.segment(a).fill((byte) 0x5a);
+                t.writeFixed(fd, pool.address(a), 4096, 4096, a, (res, fl, tag) -> {
+                    t.readFixed(fd, pool.address(b) + 100, 200, 4000, b, (r2, f2, t2) -> {
+                        int first = pool.segment(b).get(ValueLayout.JAVA_BYTE, 100);
+                        int last = pool.segment(b).get(ValueLayout.JAVA_BYTE, 299);
+                        pool.release(a);
+                        pool.release(b);
+                        done.complete(new int[] {res, r2, first, last, pool.available(), pool.registered() ? 1 : 0});
+                    }, 0);
+                }, 0);
+            });
+            int[] r = done.get(5, TimeUnit.SECONDS);
+            assertEquals(4096, r[0]);
+            assertEquals(200, r[1]);
+            assertEquals(0, r[2], "bytes 4000..4095 were zero");
+            assertEquals(0x5a, r[3], "bytes 4096.. were written through the fixed buffer");
+            assertEquals(4, r[4]);
+            assertEquals(1, r[5], "registration works as root or within RLIMIT_MEMLOCK");
+            assertThrows(IllegalStateException.class, () -> {
+                try {
+                    t.submit(() -> t.createBufferPool(1, 4096)).get(5, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause();
+                }
+            });
+        } finally {
+            Posix.close(fd);
+        }
+    }
+
+    @Test
+    void ioFromAnotherThreadIsRefusedAndCurrentIsNullOutside() throws Exception {
+        try (IoThread t = IoThread.start("test-owner")) {
+            assertEquals(null, IoThread.current());
+            assertTrue(!t.inThread());
+            assertThrows(IllegalStateException.class, () -> t.nop((r, f, g) -> { }, 0));
+            assertEquals(t, t.submit(IoThread::current).get(5, TimeUnit.SECONDS));
+            assertEquals(true, t.submit(t::inThread).get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void everyAcceptedTaskRunsEvenWhenCloseRacesWithPosters() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            IoThread t = IoThread.start("test-race-" + round);
+            AtomicInteger accepted = new AtomicInteger(), ran = new AtomicInteger();
+            Thread[] ps = new Thread[2];
+            CountDownLatch go = new CountDownLatch(1);
+            for (int i = 0; i < ps.length; i++) {
+                ps[i] = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    while (true) {
+                        try {
+                            t.execute(ran::incrementAndGet);
+                            accepted.incrementAndGet();
+                        } catch (RejectedExecutionException e) {
+                            return;
+                        }
+                    }
+                });
+                ps[i].start();
+            }
+            go.countDown();
+            Thread.sleep(2);
+            t.close();
+            for (Thread p : ps) {
+                p.join(5000);
+            }
+            assertEquals(accepted.get(), ran.get(), "round " + round + ": an accepted task was dropped");
+        }
+    }
 }

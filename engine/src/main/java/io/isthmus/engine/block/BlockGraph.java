@@ -1,0 +1,338 @@
+package io.isthmus.engine.block;
+
+import io.isthmus.engine.EngineException;
+import io.isthmus.engine.block.BlockOptions.DetectZeroes;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The block graph: every node by node-name, created by blockdev-add (with inline children) and deleted by
+ * blockdev-del, with QEMU's node-name rules and texts. Also the graph-level operations the QMP commands need:
+ * block_resize and the dirty-bitmap commands.
+ *
+ * <p>Thread use: the control thread only (exports look nodes up here when they are created, also on the control
+ * thread). Nodes are closed by {@link #delete} or {@link #closeAll}.
+ */
+public final class BlockGraph {
+    /** QEMU's sizeof(bs->node_name) - 1. */
+    public static final int MAX_NODE_NAME = 31;
+    /** QEMU's BDRV_BITMAP_MAX_NAME_SIZE. */
+    public static final int MAX_BITMAP_NAME = 1023;
+    public static final long DEFAULT_BITMAP_GRANULARITY = 65536;
+
+    private final Map<String, BlockNode> nodes = new HashMap<>();
+    /** Creation order; listed newest first. */
+    private final ArrayList<BlockNode> order = new ArrayList<>();
+    private long autoNameCounter;
+
+    /** The node with this node-name, or null. */
+    public BlockNode find(String nodeName) {
+        return nodeName == null ? null : nodes.get(nodeName);
+    }
+
+    /** Every node, newest first (query-named-block-nodes order). */
+    public List<BlockNode> nodes() {
+        List<BlockNode> l = new ArrayList<>(order);
+        Collections.reverse(l);
+        return l;
+    }
+
+    /** QEMU's id_wellformed: a letter, then letters, digits, '-', '.', '_'. */
+    public static boolean isWellFormed(String id) {
+        if (id.isEmpty() || !isAsciiLetter(id.charAt(0))) {
+            return false;
+        }
+        for (int i = 1; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (!isAsciiLetter(c) && !(c >= '0' && c <= '9') && c != '-' && c != '.' && c != '_') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    }
+
+    private void checkNewName(String name) throws EngineException {
+        if (!isWellFormed(name)) {
+            throw new EngineException("Invalid node-name: '" + name + "'");
+        }
+        if (nodes.containsKey(name)) {
+            throw new EngineException("Duplicate nodes with node-name='" + name + "'");
+        }
+        if (name.length() > MAX_NODE_NAME) {
+            throw new EngineException("Node name too long");
+        }
+    }
+
+    private String generateName() {
+        String n;
+        do {
+            n = "#block" + autoNameCounter++ + String.format("%02d", ThreadLocalRandom.current().nextInt(100));
+        } while (nodes.containsKey(n));
+        return n;
+    }
+
+    // =============================================================================================================
+    // blockdev-add / blockdev-del
+
+    /** blockdev-add: creates the node and its inline children, all or nothing. */
+    public BlockNode add(BlockOptions o) throws EngineException {
+        if (o.nodeName == null) {
+            throw new EngineException("'node-name' must be specified for the root node");
+        }
+        BlockNode n = open(o, null);
+        n.monitorOwned = true;
+        return n;
+    }
+
+    private BlockNode open(BlockOptions o, BlockOptions parent) throws EngineException {
+        String name;
+        if (o.nodeName != null) {
+            checkNewName(o.nodeName);
+            name = o.nodeName;
+        } else {
+            name = generateName();
+        }
+        if (parent != null) {
+            inherit(o, parent);
+        }
+        if (o.detectZeroes == DetectZeroes.UNMAP && !"unmap".equals(o.discard)) {
+            throw new EngineException(
+                    "setting detect-zeroes to unmap is not allowed without setting discard operation to unmap");
+        }
+        BlockNode n = switch (o.driver == null ? "" : o.driver) {
+            case "file", "host_device" -> FileNode.open(name, o);
+            case "null-co", "null-aio" -> {
+                if (o.latencyNs != null && o.latencyNs < 0) {
+                    throw new EngineException("latency-ns is invalid");
+                }
+                if (o.size != null && o.size < 0) {
+                    throw new EngineException("Parameter 'size' expects a non-negative number below 2^64");
+                }
+                yield new NullNode(name, o);
+            }
+            case "raw" -> openRaw(name, o);
+            default -> throw new EngineException("Unknown driver: '" + o.driver + "'");
+        };
+        nodes.put(name, n);
+        order.add(n);
+        return n;
+    }
+
+    private BlockNode openRaw(String name, BlockOptions o) throws EngineException {
+        BlockNode file;
+        boolean owned;
+        if (o.fileInline != null) {
+            file = open(o.fileInline, o);
+            owned = true;
+        } else {
+            file = nodes.get(o.fileRef);
+            if (file == null) {
+                throw new EngineException("Cannot find device='" + o.fileRef + "' nor node-name='" + o.fileRef + "'");
+            }
+            owned = false;
+        }
+        try {
+            return RawNode.open(name, o, file, owned);
+        } catch (RuntimeException e) {
+            if (owned) {
+                forget(file);
+                file.close();
+            }
+            throw e;
+        }
+    }
+
+    /** QEMU's bdrv_inherited_options for a protocol child defined inline. */
+    private static void inherit(BlockOptions child, BlockOptions parent) {
+        if (child.readOnly == null) {
+            child.readOnly = parent.readOnly;
+        }
+        if (child.autoReadOnly == null) {
+            child.autoReadOnly = parent.autoReadOnly;
+        }
+        if (child.cacheDirect == null) {
+            child.cacheDirect = parent.cacheDirect;
+        }
+        if (child.cacheNoFlush == null) {
+            child.cacheNoFlush = parent.cacheNoFlush;
+        }
+        if (child.discard == null) {
+            child.discard = "unmap"; // lower layers follow what the top layer passes down
+        }
+    }
+
+    private void forget(BlockNode n) {
+        nodes.remove(n.nodeName());
+        order.remove(n);
+    }
+
+    /** blockdev-del: deletes a node created by blockdev-add that nothing uses, with its inline children. */
+    public void delete(String nodeName) throws EngineException {
+        BlockNode n = nodes.get(nodeName);
+        if (n == null) {
+            throw new EngineException("Failed to find node with node-name='" + nodeName + "'");
+        }
+        if (n.hasUsers()) {
+            throw new EngineException("Node " + nodeName + " is in use");
+        }
+        for (DirtyBitmap b : n.bitmaps()) {
+            if (b.isBusy()) {
+                throw new EngineException("Node '" + nodeName + "' is busy: Bitmap '" + b.name()
+                        + "' is currently in use by another operation and cannot be used");
+            }
+        }
+        if (!n.monitorOwned) {
+            throw new EngineException("Node " + nodeName + " is not owned by the monitor");
+        }
+        if (!n.parents().isEmpty()) {
+            throw new EngineException("Block device " + nodeName + " is in use");
+        }
+        destroy(n);
+    }
+
+    private void destroy(BlockNode n) {
+        forget(n);
+        for (BlockChild c : new ArrayList<>(n.children)) {
+            n.children.remove(c);
+            c.node.removeParent(c);
+            if (c.owned && c.node.parents().isEmpty()) {
+                destroy(c.node);
+            }
+        }
+        n.close();
+    }
+
+    /** Closes every node (daemon shutdown), parents before children. */
+    public void closeAll() {
+        List<BlockNode> l = nodes();
+        for (BlockNode n : l) {
+            for (BlockParent p : new ArrayList<>(n.parents())) {
+                if (p instanceof BlockUser u) {
+                    u.detach();
+                }
+            }
+        }
+        for (BlockNode n : l) {
+            forget(n);
+            n.close();
+        }
+    }
+
+    // =============================================================================================================
+    // block_resize
+
+    /**
+     * block_resize: takes the RESIZE permission for the duration (refused with QEMU's permission-conflict text
+     * while an export holds the node), truncates, and resizes the dirty bitmaps of the node and its parents.
+     */
+    public void resize(BlockNode n, long size) throws EngineException {
+        if (size < 0) {
+            throw new EngineException("Parameter 'size' expects a >0 size");
+        }
+        BlockUser u = n.attach("an unnamed block device", BlockPerm.RESIZE, BlockPerm.ALL);
+        try {
+            n.truncate(size);
+            n.lengthChanged();
+        } finally {
+            u.detach();
+        }
+    }
+
+    // =============================================================================================================
+    // dirty bitmaps
+
+    /** block-dirty-bitmap-add, after the node was found (QEMU checks the name before looking the node up). */
+    public DirtyBitmap addBitmap(BlockNode n, String name, Long granularity, boolean persistent, boolean disabled)
+            throws EngineException {
+        long g = granularity == null ? DEFAULT_BITMAP_GRANULARITY : granularity;
+        if (g < 512 || Long.bitCount(g) != 1) {
+            throw new EngineException("Granularity must be power of 2 and at least 512");
+        }
+        if (persistent && !n.canStorePersistentBitmaps()) {
+            throw new EngineException("Can't store persistent bitmaps to " + n.nodeName()
+                    + ": Operation not supported");
+        }
+        if (n.findBitmap(name) != null) {
+            throw new EngineException("Bitmap already exists: " + name);
+        }
+        if (name.length() > MAX_BITMAP_NAME) {
+            throw new EngineException("Bitmap name too long: " + name);
+        }
+        DirtyBitmap b = n.createBitmap(name, g, persistent);
+        if (disabled) {
+            b.setEnabled(false);
+        }
+        return b;
+    }
+
+    /** QEMU's block_dirty_bitmap_lookup: the node, then the bitmap. */
+    public DirtyBitmap lookupBitmap(String node, String name) throws EngineException {
+        BlockNode n = nodes.get(node);
+        if (n == null) {
+            throw new EngineException("Node '" + node + "' not found");
+        }
+        DirtyBitmap b = n.findBitmap(name);
+        if (b == null) {
+            throw new EngineException("Dirty bitmap '" + name + "' not found");
+        }
+        return b;
+    }
+
+    /** QEMU's bdrv_dirty_bitmap_check with BDRV_BITMAP_BUSY (bitmaps here are never read-only or inconsistent). */
+    public static void checkNotBusy(DirtyBitmap b) throws EngineException {
+        if (b.isBusy()) {
+            throw new EngineException("Bitmap '" + b.name()
+                    + "' is currently in use by another operation and cannot be used");
+        }
+    }
+
+    public void removeBitmap(String node, String name) throws EngineException {
+        DirtyBitmap b = lookupBitmap(node, name);
+        checkNotBusy(b);
+        nodes.get(node).removeBitmap(b);
+    }
+
+    public void clearBitmap(String node, String name) throws EngineException {
+        DirtyBitmap b = lookupBitmap(node, name);
+        checkNotBusy(b);
+        b.clear();
+    }
+
+    public void enableBitmap(String node, String name, boolean enable) throws EngineException {
+        DirtyBitmap b = lookupBitmap(node, name);
+        checkNotBusy(b);
+        b.setEnabled(enable);
+    }
+
+    /**
+     * block-dirty-bitmap-merge: sources are (node, name) pairs (the node of a plain name is the target's). All
+     * sources are checked before the target changes.
+     */
+    public void mergeBitmaps(String node, String target, List<String[]> sources) throws EngineException {
+        DirtyBitmap dst = lookupBitmap(node, target);
+        checkNotBusy(dst);
+        List<DirtyBitmap> srcs = new ArrayList<>();
+        for (String[] s : sources) {
+            DirtyBitmap src = lookupBitmap(s[0], s[1]);
+            checkNotBusy(src);
+            if (src.length() != dst.length()) {
+                throw new EngineException("Bitmaps are of different sizes (destination size is " + dst.length()
+                        + ", source size is " + src.length() + ") and can't be merged");
+            }
+            srcs.add(src);
+        }
+        for (DirtyBitmap src : srcs) {
+            if (src != dst) {
+                dst.mergeFrom(src);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.isthmus.engine.block;
+
+/**
+ * The options of one node, as BlockdevOptions carries them (the control plane fills this from validated QMP or
+ * command-line arguments; the engine never sees JSON). A null field was not given: defaults and inheritance
+ * from an inline parent are applied by {@link BlockGraph}. Plain data, any thread until handed to the graph.
+ */
+public final class BlockOptions {
+    public enum DetectZeroes { OFF, ON, UNMAP;
+        public String qapiName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    // ---- common
+    public String driver;
+    public String nodeName;
+    /** "ignore" or "unmap". */
+    public String discard;
+    public Boolean cacheDirect;
+    public Boolean cacheNoFlush;
+    public Boolean readOnly;
+    public Boolean autoReadOnly;
+    public Boolean forceShare;
+    public DetectZeroes detectZeroes;
+
+    // ---- file, host_device
+    public String filename;
+    /** "auto", "on" or "off". */
+    public String locking;
+    /** "threads", "native" or "io_uring": all served on the IoThread's io_uring. */
+    public String aio;
+    public Long aioMaxBatch;
+    public Boolean dropCache;
+
+    // ---- raw
+    /** The file child by node-name, or null when {@link #fileInline} is given. */
+    public String fileRef;
+    public BlockOptions fileInline;
+    public Long offset;
+    public Long size;
+
+    // ---- null-co, null-aio (size above)
+    public Long latencyNs;
+    public Boolean readZeroes;
+
+    public static BlockOptions of(String driver, String nodeName) {
+        BlockOptions o = new BlockOptions();
+        o.driver = driver;
+        o.nodeName = nodeName;
+        return o;
+    }
+}

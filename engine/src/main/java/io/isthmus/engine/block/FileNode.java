@@ -1,0 +1,513 @@
+package io.isthmus.engine.block;
+
+import static io.isthmus.engine.block.BlockRequest.*;
+
+import io.isthmus.bindings.Errno;
+import io.isthmus.bindings.Fcntl;
+import io.isthmus.bindings.LinuxFs;
+import io.isthmus.bindings.Posix;
+import io.isthmus.bindings.SysStat;
+import io.isthmus.bindings.Unistd;
+import io.isthmus.engine.EngineException;
+import io.isthmus.engine.loop.IoThread;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@code file} (regular files) and {@code host_device} (block and character devices): QEMU's file-posix driver on
+ * io_uring. Every request runs on the submitting IoThread's ring; data moves between the request's iovecs and the
+ * kernel with no copy, except misaligned requests on an O_DIRECT node ({@code cache.direct=on}), which go through
+ * an aligned bounce buffer (a write then reads the partial blocks first). Discard punches a hole; write-zeroes is
+ * a punched hole (may-unmap) or a zeroed range, falling back to writing zeroes unless NO_FALLBACK; flush is
+ * fdatasync unless {@code cache.no-flush}; FUA is a flush after the write; block status comes from
+ * SEEK_DATA/SEEK_HOLE. Image locking as QEMU ({@link ImageLock}).
+ *
+ * <p>Thread use: requests on any IoThread (several at once); open, permissions, resize and close on the control
+ * thread. Memory: the fd, the lock buffer and the probe buffers belong to this node (its shared arena, closed on
+ * close); bounce buffers belong to one request (GC-managed, the misaligned slow path only). Native calls return
+ * >= 0 or -errno.
+ */
+final class FileNode extends BlockNode {
+    private static final int TAG_READ = 1, TAG_WRITE = 2, TAG_FLUSH_AFTER_WRITE = 3, TAG_FLUSH = 4,
+            TAG_DISCARD = 5, TAG_PUNCH_ZEROES = 6, TAG_ZERO_RANGE = 7, TAG_ZERO_WRITE = 8, TAG_BOUNCE_READ = 9,
+            TAG_RMW_READ = 10, TAG_BOUNCE_WRITE = 11;
+    private static final long ZERO_CHUNK = 1L << 20;
+    private static final MemorySegment ZEROES = Arena.global().allocate(ZERO_CHUNK, 4096);
+
+    private static final long ST_MODE = SysStat.stat.byteOffset(PathElement.groupElement("st_mode"));
+    private static final long ST_SIZE = SysStat.stat.byteOffset(PathElement.groupElement("st_size"));
+    private static final long ST_BLOCKS = SysStat.stat.byteOffset(PathElement.groupElement("st_blocks"));
+
+    private final String filename;
+    private final boolean hostDevice;
+    private final boolean readOnly;
+    private final int fd;
+    private final Arena arena;
+    private final MemorySegment statBuf;
+    private final ImageLock lock;
+    private final int reqAlign;
+    private final int memAlign;
+    private volatile long fileSize;
+    private volatile long length;
+
+    private FileNode(String nodeName, BlockOptions o, String filename, boolean hostDevice, boolean readOnly, int fd,
+                     Arena arena, MemorySegment statBuf, ImageLock lock, int reqAlign, int memAlign, long fileSize) {
+        super(nodeName, o.driver, o);
+        this.filename = filename;
+        this.hostDevice = hostDevice;
+        this.readOnly = readOnly;
+        this.fd = fd;
+        this.arena = arena;
+        this.statBuf = statBuf;
+        this.lock = lock;
+        this.reqAlign = reqAlign;
+        this.memAlign = memAlign;
+        this.fileSize = fileSize;
+        this.length = roundUp(fileSize, 512);
+    }
+
+    private static long roundUp(long v, long a) {
+        return (v + a - 1) & -a;
+    }
+
+    /** Opens the file with QEMU's checks and texts; nothing is left open on failure. */
+    static FileNode open(String nodeName, BlockOptions o) throws EngineException {
+        boolean hostDevice = "host_device".equals(o.driver);
+        String filename = o.filename;
+        if (filename == null || filename.isEmpty()) {
+            throw new EngineException("The '" + o.driver + "' block driver requires a file name");
+        }
+        boolean direct = Boolean.TRUE.equals(o.cacheDirect);
+        boolean readOnly = Boolean.TRUE.equals(o.readOnly);
+        int flags = Fcntl.O_CLOEXEC | (direct ? Fcntl.O_DIRECT : 0);
+        int fd = Posix.open(filename, flags | (readOnly ? Fcntl.O_RDONLY : Fcntl.O_RDWR), 0);
+        if (fd < 0 && !readOnly && Boolean.TRUE.equals(o.autoReadOnly)
+                && (fd == -Errno.EACCES || fd == -Errno.EROFS || fd == -Errno.EPERM)) {
+            readOnly = true;
+            fd = Posix.open(filename, flags | Fcntl.O_RDONLY, 0);
+        }
+        if (fd < 0) {
+            throw new EngineException("Could not open '" + filename + "': " + Errno.message(fd));
+        }
+        Arena arena = Arena.ofShared();
+        try {
+            if ("native".equals(o.aio) && !direct) { // QEMU checks this once the file is open
+                throw new EngineException(
+                        "aio=native was specified, but it requires cache.direct=on, which was not specified.");
+            }
+            MemorySegment st = arena.allocate(SysStat.stat);
+            int r = Posix.fstat(fd, st);
+            if (r < 0) {
+                throw new EngineException("Could not stat '" + filename + "': " + Errno.message(r));
+            }
+            int type = st.get(ValueLayout.JAVA_INT, ST_MODE) & SysStat.S_IFMT;
+            long size;
+            if (hostDevice) {
+                if (type != SysStat.S_IFBLK && type != SysStat.S_IFCHR) {
+                    throw new EngineException("'host_device' driver requires '" + filename
+                            + "' to be either a character or block device");
+                }
+                MemorySegment u64 = arena.allocate(8, 8);
+                if (Posix.ioctl(fd, LinuxFs.BLKGETSIZE64, u64) >= 0) {
+                    size = u64.get(ValueLayout.JAVA_LONG, 0);
+                } else {
+                    size = Posix.lseek(fd, 0, Unistd.SEEK_END);
+                    if (size < 0) {
+                        throw new EngineException("Could not get the size of '" + filename + "': "
+                                + Errno.message((int) size));
+                    }
+                }
+            } else {
+                if (type != SysStat.S_IFREG) {
+                    throw new EngineException("'file' driver requires '" + filename + "' to be a regular file");
+                }
+                size = st.get(ValueLayout.JAVA_LONG, ST_SIZE);
+            }
+            int reqAlign = 1, memAlign = 1;
+            if (direct) {
+                int[] a = probeAlignment(fd, arena, hostDevice);
+                reqAlign = a[0];
+                memAlign = a[1];
+            }
+            ImageLock lock = "off".equals(o.locking) ? null : new ImageLock(fd, arena.allocate(Fcntl.flock));
+            return new FileNode(nodeName, o, filename, hostDevice, readOnly, fd, arena, st, lock, reqAlign, memAlign,
+                    size);
+        } catch (RuntimeException e) {
+            arena.close();
+            Posix.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * QEMU's raw_probe_alignment: the sector size for block devices (BLKSSZGET), otherwise the smallest length,
+     * then buffer alignment, for which an O_DIRECT read does not fail with EINVAL (1 means "use 4096").
+     */
+    private static int[] probeAlignment(int fd, Arena arena, boolean hostDevice) {
+        final int max = 4096;
+        int req = 0;
+        if (hostDevice) {
+            MemorySegment i32 = arena.allocate(4, 4);
+            if (Posix.ioctl(fd, LinuxFs.BLKSSZGET, i32) >= 0) {
+                req = i32.get(ValueLayout.JAVA_INT, 0);
+            }
+        }
+        MemorySegment buf = arena.allocate(2L * max, max);
+        int[] candidates = {1, 512, 1024, 2048, 4096};
+        if (req <= 0) {
+            for (int a : candidates) {
+                if (alignedReadWorks(fd, buf.asSlice(0, a))) {
+                    req = a == 1 ? max : a;
+                    break;
+                }
+            }
+        }
+        int mem = 0;
+        for (int a : candidates) {
+            if (alignedReadWorks(fd, buf.asSlice(a, max))) {
+                mem = a == 1 ? max : a;
+                break;
+            }
+        }
+        return new int[] {req <= 0 ? max : req, mem <= 0 ? max : mem};
+    }
+
+    private static boolean alignedReadWorks(int fd, MemorySegment buf) {
+        long r = Posix.pread(fd, buf, buf.byteSize(), 0);
+        return r >= 0 || r != -Errno.EINVAL;
+    }
+
+    // =============================================================================================================
+    // properties
+
+    @Override
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public int requestAlignment() {
+        return reqAlign;
+    }
+
+    @Override
+    public long maxTransfer() {
+        return 32L << 20;
+    }
+
+    int memoryAlignment() {
+        return memAlign;
+    }
+
+    @Override
+    public String filename() {
+        return filename;
+    }
+
+    @Override
+    String jsonOptions() {
+        return "{\"driver\": \"" + driverName() + "\", \"filename\": \"" + filename.replace("\\", "\\\\")
+                .replace("\"", "\\\"") + "\"}";
+    }
+
+    @Override
+    public boolean hasImageInfo() {
+        return true;
+    }
+
+    @Override
+    public long actualSize() {
+        if (closed || Posix.fstat(fd, statBuf) < 0) {
+            return 0;
+        }
+        return statBuf.get(ValueLayout.JAVA_LONG, ST_BLOCKS) * 512;
+    }
+
+    @Override
+    void applyDriverPerm(int perm, int shared) throws EngineException {
+        if (lock != null) {
+            lock.apply(perm, shared);
+        }
+    }
+
+    @Override
+    void truncate(long newSize) throws EngineException {
+        if (isReadOnly()) {
+            throw new EngineException("Image is read-only");
+        }
+        if (hostDevice) {
+            if (newSize > length) {
+                throw new EngineException("Cannot grow device files");
+            }
+            return; // QEMU's non-exact truncate leaves a device alone when shrinking
+        }
+        int r = Posix.ftruncate(fd, newSize);
+        if (r < 0) {
+            throw new EngineException("Could not resize file: " + Errno.message(r));
+        }
+        fileSize = newSize;
+        length = roundUp(newSize, 512);
+    }
+
+    @Override
+    void close() {
+        if (!closed) {
+            super.close();
+            Posix.close(fd); // releases the OFD locks with the open file description
+            arena.close();
+        }
+    }
+
+    // =============================================================================================================
+    // requests
+
+    private boolean aligned(BlockRequest req) {
+        if (reqAlign == 1) {
+            return true;
+        }
+        if (((req.offset | req.length) & (reqAlign - 1)) != 0) {
+            return false;
+        }
+        for (int i = 0; i < req.iovCount; i++) {
+            if (((req.iovBase(i) | req.iovLen(i)) & (memAlign - 1)) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    protected void doRead(BlockRequest req) {
+        if (!aligned(req)) {
+            bounce(req, TAG_BOUNCE_READ);
+            return;
+        }
+        IoThread.current().readv(fd, req.iovecs, req.iovCount, req.offset, req.ioCompletion, TAG_READ);
+    }
+
+    @Override
+    protected void doWrite(BlockRequest req) {
+        if (!aligned(req)) {
+            bounce(req, TAG_RMW_READ);
+            return;
+        }
+        IoThread.current().writev(fd, req.iovecs, req.iovCount, req.offset, req.ioCompletion, TAG_WRITE);
+    }
+
+    /** Reads the aligned span around the request into a bounce buffer (a read, or the first half of a RMW). */
+    private void bounce(BlockRequest req, int tag) {
+        long start = req.offset & -(long) reqAlign;
+        long end = roundUp(req.offset + req.length, reqAlign);
+        MemorySegment b = Arena.ofAuto().allocate(end - start, Math.max(reqAlign, memAlign));
+        req.scratch = b;
+        req.scratchLong = start;
+        IoThread.current().read(fd, b, start, req.ioCompletion, tag);
+    }
+
+    @Override
+    protected void doFlush(BlockRequest req) {
+        if (noFlush) {
+            complete(req, 0);
+            return;
+        }
+        IoThread.current().fsync(fd, true, req.ioCompletion, TAG_FLUSH);
+    }
+
+    @Override
+    protected void doDiscard(BlockRequest req) {
+        IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, req.offset,
+                req.length, req.ioCompletion, TAG_DISCARD);
+    }
+
+    @Override
+    protected void doWriteZeroes(BlockRequest req) {
+        long end = req.offset + req.length;
+        if ((req.flags & MAY_UNMAP) != 0 && (hostDevice || end <= fileSize)) {
+            IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, req.offset,
+                    req.length, req.ioCompletion, TAG_PUNCH_ZEROES);
+            return;
+        }
+        zeroRange(req);
+    }
+
+    private void zeroRange(BlockRequest req) {
+        if (hostDevice && (req.flags & NO_FALLBACK) != 0) {
+            complete(req, -Errno.ENOTSUP); // the kernel would write the zeroes itself: not fast
+            return;
+        }
+        IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_ZERO_RANGE, req.offset, req.length, req.ioCompletion,
+                TAG_ZERO_RANGE);
+    }
+
+    private void writeZeroChunk(BlockRequest req) {
+        long done = req.scratchLong;
+        long n = Math.min(ZERO_CHUNK, req.length - done);
+        IoThread.current().write(fd, ZEROES.asSlice(0, n), req.offset + done, req.ioCompletion, TAG_ZERO_WRITE);
+    }
+
+    private void afterWrite(BlockRequest req) {
+        long end = req.offset + req.length;
+        if (end > fileSize) {
+            fileSize = end;
+        }
+        if ((req.flags & FUA) != 0 && !noFlush) {
+            IoThread.current().fsync(fd, true, req.ioCompletion, TAG_FLUSH_AFTER_WRITE);
+        } else {
+            complete(req, 0);
+        }
+    }
+
+    @Override
+    protected void ioComplete(BlockRequest req, int res, long tag) {
+        switch ((int) tag) {
+            case TAG_READ -> {
+                if (res < 0) {
+                    complete(req, res);
+                } else {
+                    if (res < req.length) {
+                        finishShortRead(req, res);
+                    }
+                    complete(req, 0);
+                }
+            }
+            case TAG_WRITE -> {
+                if (res < 0) {
+                    complete(req, res);
+                } else if (res < req.length) {
+                    complete(req, -Errno.ENOSPC); // as QEMU's io_uring code: a short write is out of space
+                } else {
+                    afterWrite(req);
+                }
+            }
+            case TAG_FLUSH, TAG_FLUSH_AFTER_WRITE -> complete(req, Math.min(res, 0));
+            case TAG_DISCARD -> complete(req, res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS ? 0 : Math.min(res, 0));
+            case TAG_PUNCH_ZEROES -> {
+                if (res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS || res == -Errno.EINVAL) {
+                    zeroRange(req);
+                } else if (res < 0) {
+                    complete(req, res);
+                } else {
+                    afterWrite(req);
+                }
+            }
+            case TAG_ZERO_RANGE -> {
+                if (res == -Errno.EOPNOTSUPP || res == -Errno.ENOSYS || res == -Errno.EINVAL) {
+                    if ((req.flags & NO_FALLBACK) != 0) {
+                        complete(req, -Errno.ENOTSUP);
+                    } else {
+                        req.scratchLong = 0;
+                        writeZeroChunk(req);
+                    }
+                } else if (res < 0) {
+                    complete(req, res);
+                } else {
+                    afterWrite(req);
+                }
+            }
+            case TAG_ZERO_WRITE -> {
+                if (res <= 0) {
+                    complete(req, res < 0 ? res : -Errno.ENOSPC);
+                    return;
+                }
+                req.scratchLong += res;
+                if (req.scratchLong < req.length) {
+                    writeZeroChunk(req);
+                } else {
+                    afterWrite(req);
+                }
+            }
+            case TAG_BOUNCE_READ, TAG_RMW_READ -> {
+                MemorySegment b = (MemorySegment) req.scratch;
+                if (res < 0) {
+                    req.scratch = null;
+                    complete(req, res);
+                    return;
+                }
+                if (res < b.byteSize()) {
+                    b.asSlice(res).fill((byte) 0); // beyond the end of the file
+                }
+                long skip = req.offset - req.scratchLong;
+                if (tag == TAG_BOUNCE_READ) {
+                    copyIov(req, b.asSlice(skip, req.length), false);
+                    req.scratch = null;
+                    complete(req, 0);
+                } else {
+                    copyIov(req, b.asSlice(skip, req.length), true);
+                    IoThread.current().write(fd, b, req.scratchLong, req.ioCompletion, TAG_BOUNCE_WRITE);
+                }
+            }
+            case TAG_BOUNCE_WRITE -> {
+                MemorySegment b = (MemorySegment) req.scratch;
+                req.scratch = null;
+                if (res < 0) {
+                    complete(req, res);
+                } else if (res < b.byteSize()) {
+                    complete(req, -Errno.ENOSPC);
+                } else {
+                    afterWrite(req);
+                }
+            }
+            default -> complete(req, -Errno.EIO);
+        }
+    }
+
+    /** A read returned fewer bytes than asked: read on synchronously until EOF, then zero the rest (QEMU pads). */
+    private void finishShortRead(BlockRequest req, long got) {
+        long pos = 0;
+        for (int i = 0; i < req.iovCount && got < req.length; i++) {
+            long l = req.iovLen(i);
+            if (pos + l > got) {
+                MemorySegment s = iovSegment(req, i);
+                long in = got - pos;
+                while (in < l) {
+                    long r = reqAlign == 1 ? Posix.pread(fd, s.asSlice(in), l - in, req.offset + got) : 0;
+                    if (r <= 0) {
+                        zeroFrom(req, got);
+                        return;
+                    }
+                    in += r;
+                    got += r;
+                }
+            }
+            pos += l;
+        }
+    }
+
+    @Override
+    protected void doBlockStatus(BlockRequest req) {
+        long offset = req.offset;
+        long end = offset + req.length;
+        int data = STATUS_DATA | STATUS_ALLOCATED;
+        int zero = STATUS_ZERO | STATUS_ALLOCATED;
+        req.statusDepth = 1;
+        if (hostDevice) {
+            req.statusLength = req.length;
+            req.statusFlags = data;
+            complete(req, 0);
+            return;
+        }
+        long d = Posix.lseek(fd, offset, Unistd.SEEK_DATA);
+        if (d == -Errno.ENXIO) {
+            req.statusLength = req.length; // no data at or after offset: a hole up to EOF and zeroes beyond
+            req.statusFlags = zero;
+        } else if (d < 0) {
+            req.statusLength = req.length; // SEEK_DATA unsupported: everything is data
+            req.statusFlags = data;
+        } else if (d > offset) {
+            req.statusLength = Math.min(d, end) - offset;
+            req.statusFlags = zero;
+        } else {
+            long h = Posix.lseek(fd, offset, Unistd.SEEK_HOLE);
+            req.statusLength = (h <= offset ? end : Math.min(h, end)) - offset;
+            req.statusFlags = data;
+        }
+        complete(req, 0);
+    }
+}
