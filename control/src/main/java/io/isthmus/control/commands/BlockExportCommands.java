@@ -52,7 +52,7 @@ public final class BlockExportCommands implements CommandGroup {
         });
     }
 
-    private io.isthmus.engine.export.ExportableNode findNode(String name) {
+    io.isthmus.engine.export.ExportableNode findNode(String name) {
         NodeResolver r = daemon.component(NodeResolver.class);
         if (r != null) {
             return r.find(name);

@@ -131,8 +131,7 @@ final class NbdServerCommands {
         opts.put("id", name);
         opts.put("node-name", device);
         boolean writable = Boolean.TRUE.equals(a.get("writable"));
-        io.isthmus.engine.export.NodeResolver res = daemon.component(io.isthmus.engine.export.NodeResolver.class);
-        io.isthmus.engine.export.ExportableNode node = res == null ? null : res.find(device);
+        io.isthmus.engine.export.ExportableNode node = exports.findNode(device);
         if (node == null) {
             throw QmpError.generic("Cannot find device='" + device + "' nor node-name='" + device + "'");
         }

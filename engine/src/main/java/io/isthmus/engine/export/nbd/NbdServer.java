@@ -203,6 +203,9 @@ public final class NbdServer implements NbdExportTable {
             if (res != -Errno.ECANCELED) {
                 LOG.log(System.Logger.Level.WARNING, "NBD accept failed: " + Errno.message(res));
             }
+            if (res == -9 || res == -88 || res == -22) {
+                return; // EBADF, ENOTSOCK, EINVAL: not a listening socket; retrying would spin
+            }
             armAccept();
             return;
         }
