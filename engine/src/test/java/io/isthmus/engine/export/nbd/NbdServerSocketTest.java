@@ -210,6 +210,33 @@ class NbdServerSocketTest {
         }
     }
 
+    @Test
+    void inheritedListeningFd() throws Exception {
+        try (NbdHarness h = new NbdHarness("fd")) {
+            h.node("disk", 1 << 20);
+            // a listening socket made elsewhere (as libnbd's interop test passes addr.type=fd,addr.str=N)
+            java.nio.file.Path p = h.dir.resolve("inherited.sock");
+            int fd = io.isthmus.bindings.Posix.socket(io.isthmus.bindings.SysSocket.AF_UNIX,
+                    io.isthmus.bindings.SysSocket.SOCK_STREAM, 0);
+            assertTrue(fd >= 0);
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment sa = a.allocate(110);
+                sa.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) 1);
+                byte[] b = p.toString().getBytes();
+                java.lang.foreign.MemorySegment.copy(b, 0, sa, java.lang.foreign.ValueLayout.JAVA_BYTE, 2, b.length);
+                assertEquals(0, io.isthmus.bindings.Posix.bind(fd, sa, 2 + b.length + 1));
+            }
+            assertEquals(0, io.isthmus.bindings.Posix.listen(fd, 16));
+            h.server = NbdServer.start(NbdAddress.fd(fd), h.main, 100, 10, null, null);
+            h.driver.setServer(h.server);
+            h.export("e1", "disk", false, PLAIN);
+            try (RawNbdClient c = new RawNbdClient(p).handshake("disk", true)) {
+                c.request(0, Nbd.CMD_READ, 1, 0, 512, null);
+                assertEquals(Nbd.REPLY_TYPE_OFFSET_HOLE, c.chunk().type());
+            }
+        }
+    }
+
     static void waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!c.getAsBoolean()) {
