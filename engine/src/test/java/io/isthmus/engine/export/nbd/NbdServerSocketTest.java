@@ -237,6 +237,104 @@ class NbdServerSocketTest {
         }
     }
 
+    @Test
+    void extendedHeadersTransmission() throws Exception {
+        try (NbdHarness h = new NbdHarness("ext")) {
+            MemNode n = h.node("disk", 1 << 20);
+            n.addBitmap("b0", false).setDirty(128 << 10, 64 << 10);
+            h.start(100, 10);
+            h.export("e1", "disk", true, new NbdExportOptions(null, null,
+                    java.util.List.of(new NbdExportOptions.BitmapRef(null, "b0")), false));
+            try (RawNbdClient c = new RawNbdClient(h.socket)) {
+                c.read(18);
+                c.write(NbdHandshakeTest.flags(Nbd.FLAG_C_FIXED_NEWSTYLE | Nbd.FLAG_C_NO_ZEROES));
+                c.write(NbdHandshakeTest.opt(Nbd.OPT_EXTENDED_HEADERS, new byte[0]));
+                assertEquals(Nbd.REP_ACK, c.readOptionReplies());
+                c.write(NbdHandshakeTest.opt(Nbd.OPT_SET_META_CONTEXT, NbdHandshakeTest.metaData("disk",
+                        "base:allocation", "qemu:dirty-bitmap:b0")));
+                assertEquals(Nbd.REP_ACK, c.readOptionReplies());
+                c.write(NbdHandshakeTest.opt(Nbd.OPT_GO, NbdHandshakeTest.infoData("disk")));
+                assertEquals(Nbd.REP_ACK, c.readOptionReplies());
+                // write 4 KiB at 64 KiB (64-bit length), then read it back with DF
+                byte[] data = new byte[4096];
+                Arrays.fill(data, (byte) 9);
+                c.write(extRequest(0, Nbd.CMD_WRITE, 1, 64 << 10, data.length, data));
+                long[] hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_TYPE_NONE, hdr[1]);
+                assertEquals(64 << 10, hdr[3], "extended replies carry the request offset");
+                c.write(extRequest(Nbd.CMD_FLAG_DF, Nbd.CMD_READ, 2, 64 << 10, 4096, null));
+                hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_TYPE_OFFSET_DATA, hdr[1]);
+                assertEquals(8 + 4096, hdr[4]);
+                byte[] payload = c.read((int) hdr[4]);
+                assertArrayEquals(data, Arrays.copyOfRange(payload, 8, payload.length));
+                // block status, all contexts: 64-bit extents, one chunk per context
+                c.write(extRequest(0, Nbd.CMD_BLOCK_STATUS, 3, 0, 256 << 10, null));
+                hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_TYPE_BLOCK_STATUS_EXT, hdr[1]);
+                assertEquals(0, hdr[0] & Nbd.REPLY_FLAG_DONE);
+                ByteBuffer base = ByteBuffer.wrap(c.read((int) hdr[4]));
+                assertEquals(Nbd.META_ID_BASE_ALLOCATION, base.getInt());
+                assertEquals(3, base.getInt(), "hole, data, hole");
+                assertEquals(64 << 10, base.getLong());
+                assertEquals(Nbd.STATE_HOLE | Nbd.STATE_ZERO, base.getLong());
+                hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_FLAG_DONE, hdr[0] & Nbd.REPLY_FLAG_DONE);
+                ByteBuffer bm = ByteBuffer.wrap(c.read((int) hdr[4]));
+                assertEquals(Nbd.META_ID_DIRTY_BITMAP, bm.getInt());
+                assertEquals(3, bm.getInt(), "clean, dirty, clean");
+                assertEquals(128 << 10, bm.getLong());
+                assertEquals(0, bm.getLong());
+                assertEquals(64 << 10, bm.getLong());
+                assertEquals(Nbd.STATE_DIRTY, bm.getLong());
+                assertEquals(64 << 10, bm.getLong());
+                assertEquals(0, bm.getLong());
+                // block status with a payload selecting only the bitmap, REQ_ONE
+                byte[] sel = ByteBuffer.allocate(12).putLong(1 << 20).putInt(Nbd.META_ID_DIRTY_BITMAP).array();
+                c.write(extRequest(Nbd.CMD_FLAG_PAYLOAD_LEN | Nbd.CMD_FLAG_REQ_ONE, Nbd.CMD_BLOCK_STATUS, 4, 0,
+                        sel.length, sel));
+                hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_FLAG_DONE, hdr[0] & Nbd.REPLY_FLAG_DONE);
+                ByteBuffer one = ByteBuffer.wrap(c.read((int) hdr[4]));
+                assertEquals(Nbd.META_ID_DIRTY_BITMAP, one.getInt());
+                assertEquals(1, one.getInt());
+                // an invalid payload (unknown id): EINVAL
+                byte[] bad = ByteBuffer.allocate(12).putLong(4096).putInt(77).array();
+                c.write(extRequest(Nbd.CMD_FLAG_PAYLOAD_LEN, Nbd.CMD_BLOCK_STATUS, 5, 0, bad.length, bad));
+                hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_TYPE_ERROR, hdr[1]);
+                c.read((int) hdr[4]);
+                // a 64-bit length trim beyond 4 GiB is past the end: EINVAL, connection stays
+                c.write(extRequest(0, Nbd.CMD_TRIM, 6, 0, 5L << 30, null));
+                hdr = extChunk(c);
+                assertEquals(Nbd.REPLY_TYPE_ERROR, hdr[1]);
+                c.read((int) hdr[4]);
+                // a simple-magic request under extended headers is a protocol error
+                c.request(0, Nbd.CMD_READ, 7, 0, 1, new byte[4]);
+                assertTrue(c.closedByServer());
+            }
+        }
+    }
+
+    static byte[] extRequest(int flags, int type, long cookie, long offset, long length, byte[] payload) {
+        ByteBuffer b = ByteBuffer.allocate(32 + (payload == null ? 0 : payload.length));
+        b.putInt(Nbd.EXTENDED_REQUEST_MAGIC).putShort((short) flags).putShort((short) type).putLong(cookie)
+                .putLong(offset).putLong(length);
+        if (payload != null) {
+            b.put(payload);
+        }
+        return b.array();
+    }
+
+    /** Reads an extended chunk header: {flags, type, cookie, offset, length}. */
+    static long[] extChunk(RawNbdClient c) throws java.io.IOException {
+        ByteBuffer b = ByteBuffer.wrap(c.read(32));
+        assertEquals(Nbd.EXTENDED_REPLY_MAGIC, b.getInt());
+        long flags = b.getShort() & 0xFFFF;
+        long type = b.getShort() & 0xFFFF;
+        return new long[] {flags, type, b.getLong(), b.getLong(), b.getLong()};
+    }
+
     static void waitFor(java.util.function.BooleanSupplier c) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!c.getAsBoolean()) {
