@@ -116,11 +116,13 @@ build_if_stale() {
 # only used by a JVM started with compatible settings). Data buffers are native memory, so the heap
 # stays small; Serial GC has the smallest footprint and its pauses are short on a heap this size. C2
 # stays on (the data path needs it). No hsperfdata file (-XX:-UsePerfData): nothing in /tmp, a little
-# less start-up work; jcmd still attaches.
+# less start-up work; jcmd still attaches. The native heap is trimmed every 2 s: the JIT's arenas of the
+# first seconds (~14 MB once io_uring and the FFM bindings are set up) go back to the kernel once the
+# daemon idles, instead of staying resident in glibc's free lists (idle RSS with an IoThread: 67 -> 56 MiB).
 ISTHMUS_JVM_FLAGS=(
     --enable-native-access=ALL-UNNAMED
     -XX:+UseSerialGC -Xms16m -Xmx512m -XX:MaxMetaspaceSize=128m -XX:ReservedCodeCacheSize=64m -Xss512k
-    -XX:-UsePerfData
+    -XX:-UsePerfData -XX:TrimNativeHeapInterval=2000
     -Disthmus.home="$ISTHMUS_ROOT"
 )
 
