@@ -48,8 +48,9 @@ public final class StartupTraining {
     public static void main(String[] args) throws Exception {
         Main.preferDefaultSelectorProvider();
         Path dir = Files.createTempDirectory("isthmus-training-");
+        boolean ok = false;
         try {
-            System.exit(run(dir) ? 0 : 1);
+            ok = run(dir);
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
@@ -57,6 +58,7 @@ public final class StartupTraining {
                 }
             }
         }
+        System.exit(ok ? 0 : 1);
     }
 
     private static boolean run(Path dir) throws Exception {
