@@ -8,6 +8,10 @@ import java.util.List;
  * and non-options are returned strictly in order, long options may be abbreviated to a unique prefix
  * and take {@code --opt=value} or {@code --opt value}, short options may be grouped, {@code --} ends
  * the scan (what follows is ignored, as in QSD). Error texts are glibc's.
+ *
+ * <p>Isthmus's own {@code --demo} is recognised only when spelled out in full and takes no part in
+ * prefix matching, so every abbreviation means what it means to qemu-storage-daemon ({@code --d} is
+ * {@code --daemonize}; {@code --de} and {@code --demo=x} are unrecognized, as there).
  */
 public final class Getopt {
     /** A long or short option QSD knows. */
@@ -49,13 +53,19 @@ public final class Getopt {
             if (a.equals("--")) {
                 break;
             }
-            if (a.startsWith("--")) {
+            if (a.equals("--demo")) {
+                items.add(new Item(Opt.DEMO, null, a, null));
+                i++;
+            } else if (a.startsWith("--")) {
                 String body = a.substring(2);
                 int eq = body.indexOf('=');
                 String name = eq >= 0 ? body.substring(0, eq) : body;
                 List<Opt> matches = new ArrayList<>();
                 Opt exact = null;
                 for (Opt o : Opt.values()) {
+                    if (o == Opt.DEMO) {
+                        continue; // exact "--demo" only, handled above
+                    }
                     if (o.longName.equals(name)) {
                         exact = o;
                     } else if (o.longName.startsWith(name)) {

@@ -6,6 +6,8 @@ import io.isthmus.control.commands.OptionHooks;
 import io.isthmus.control.json.Json;
 import io.isthmus.control.json.JsonParseException;
 import io.isthmus.control.qapi.Keyval;
+import io.isthmus.control.qapi.QapiMember;
+import io.isthmus.control.qapi.QapiType;
 import io.isthmus.engine.EngineException;
 import java.io.PrintStream;
 import java.util.List;
@@ -90,24 +92,77 @@ public final class StartupOptions {
         return daemon.schema().keyvalToArguments(type, Keyval.parse(arg, impliedKey));
     }
 
-    /** {@code --object help} / {@code --object TYPE,help}: prints and reports true. */
+    /**
+     * {@code --object help}, {@code --object TYPE,help} (also {@code ?}, and with other properties
+     * given): prints what qemu-storage-daemon 7.2 prints and reports true. For a type Isthmus serves,
+     * its settable properties, sorted, as {@code name=<type>}; for no type or an unknown one, the list
+     * of types.
+     */
     private boolean objectHelp(String arg) {
-        if (arg.equals("help") || arg.equals("?")) {
+        String type = null;
+        boolean help = false;
+        String[] parts = arg.split(",", -1);
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i];
+            if (p.equals("help") || p.equals("?")) {
+                help = true;
+            } else if (p.startsWith("qom-type=")) {
+                type = p.substring("qom-type=".length());
+            } else if (i == 0 && !p.contains("=")) {
+                type = p;
+            }
+        }
+        if (!help) {
+            return false;
+        }
+        String props = type == null || !daemon.objectTypes().names().contains(type) ? null : objectProperties(type);
+        if (props != null) {
+            System.out.print(props);
+        } else {
             StringBuilder sb = new StringBuilder("List of user creatable objects:\n");
             for (String t : daemon.objectTypes().names()) {
                 sb.append("  ").append(t).append('\n');
             }
             System.out.print(sb);
-            return true;
         }
-        for (String suffix : new String[] {",help", ",?"}) {
-            if (arg.endsWith(suffix) && !arg.contains("=")) {
-                String t = arg.substring(0, arg.length() - suffix.length());
-                System.out.println(t + " options: see the QOM object properties in query-qmp-schema");
-                return true;
+        return true;
+    }
+
+    /**
+     * The help text of one object type, from the schema's ObjectOptions branch for it. Deprecated
+     * members are left out (QSD 7.2's classes no longer have the deprecated {@code loaded} property);
+     * type names are QOM's ({@code string}, {@code int} for QAPI's str and int, a list by its element).
+     * Null if the schema has no branch for the type.
+     */
+    String objectProperties(String type) {
+        if (!(daemon.schema().type("ObjectOptions") instanceof QapiType.Struct union) || union.variants() == null) {
+            return null;
+        }
+        String branchName = union.variants().get(type);
+        if (branchName == null || !(daemon.schema().type(branchName) instanceof QapiType.Struct branch)) {
+            return null;
+        }
+        java.util.TreeMap<String, String> props = new java.util.TreeMap<>();
+        for (QapiMember m : branch.members()) {
+            if (!m.features().contains("deprecated")) {
+                props.put(m.name(), qomTypeName(m.type()));
             }
         }
-        return false;
+        StringBuilder sb = new StringBuilder(type).append(" options:\n");
+        props.forEach((name, t) -> sb.append("  ").append(name).append("=<").append(t).append(">\n"));
+        return sb.toString();
+    }
+
+    private String qomTypeName(String qapiType) {
+        QapiType t = daemon.schema().type(qapiType);
+        if (t instanceof QapiType.Array a) {
+            return qomTypeName(a.elementType());
+        }
+        return switch (qapiType) {
+            case "str" -> "string";
+            case "int64" -> "int";
+            default -> qapiType;
+        };
     }
 
     /** Thrown after help text was printed: the daemon exits with status 0. */

@@ -14,7 +14,8 @@ public final class CommandGroups {
             QomCommands::new,
             TlsCredsObjects::new,
             BlockdevCommands::new,
-            BitmapCommands::new
+            BitmapCommands::new,
+            BlockExportCommands::new
     );
 
     private CommandGroups() {

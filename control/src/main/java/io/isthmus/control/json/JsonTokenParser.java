@@ -10,7 +10,7 @@ import java.util.List;
  * texts (qobject/json-parser.c): the first error found wins, and its message is the one QEMU reports
  * ({@code JSON parse error, expecting value}, {@code ... missing : in object pair}, ...).
  *
- * <p>Recursion depth is bounded by the streamer's nesting limit (1024).
+ * <p>Not recursive: nesting (bounded by the streamer's limit of 1024) costs heap, not thread stack.
  */
 final class JsonTokenParser {
     private static final BigInteger UINT64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
@@ -50,134 +50,138 @@ final class JsonTokenParser {
         }
     }
 
+    /** An open array or object while its members are parsed. */
+    private static final class Frame {
+        final ArrayList<Object> list;
+        final LinkedHashMap<String, Object> dict;
+        String key;           // dict: the key whose value is being parsed, null while a key is expected
+
+        Frame(ArrayList<Object> list, LinkedHashMap<String, Object> dict) {
+            this.list = list;
+            this.dict = dict;
+        }
+    }
+
+    /**
+     * Parses one value. Iterative, with an explicit stack of open containers, so that nesting costs heap and
+     * not thread stack (an IoThread or monitor thread runs with a small stack). The first error stops the
+     * parse; the messages and the order in which errors are found are those of QEMU's recursive parser.
+     */
     private Object parseValue() {
-        JsonToken t = peek();
-        if (t == null) {
-            fail("premature EOI");
-            return null;
-        }
-        return switch (t.type()) {
-            case JsonLexer.LCURLY -> parseObject();
-            case JsonLexer.LSQUARE -> parseArray();
-            case JsonLexer.INTEGER, JsonLexer.FLOAT, JsonLexer.STRING -> parseLiteral();
-            case JsonLexer.KEYWORD -> parseKeyword();
-            default -> {
-                fail("expecting value");
-                yield null;
-            }
-        };
-    }
-
-    private Object parseObject() {
-        pop();
-        LinkedHashMap<String, Object> dict = new LinkedHashMap<>();
-        JsonToken t = peek();
-        if (t == null) {
-            fail("premature EOI");
-            return null;
-        }
-        if (t.type() == JsonLexer.RCURLY) {
-            pop();
-            return dict;
-        }
-        if (!parsePair(dict)) {
-            return null;
-        }
-        t = pop();
-        if (t == null) {
-            fail("premature EOI");
-            return null;
-        }
-        while (t.type() != JsonLexer.RCURLY) {
-            if (t.type() != JsonLexer.COMMA) {
-                fail("expected separator in dict");
-                return null;
-            }
-            if (!parsePair(dict)) {
-                return null;
-            }
-            t = pop();
+        ArrayList<Frame> stack = new ArrayList<>();
+        Object value;
+        needValue:
+        while (true) {
+            JsonToken t = peek();
             if (t == null) {
                 fail("premature EOI");
                 return null;
             }
-        }
-        return dict;
-    }
-
-    private boolean parsePair(LinkedHashMap<String, Object> dict) {
-        if (peek() == null) {
-            fail("premature EOI");
-            return false;
-        }
-        Object key = parseValue();
-        if (!(key instanceof String k)) {
-            fail("key is not a string in object");
-            return false;
-        }
-        JsonToken t = pop();
-        if (t == null) {
-            fail("premature EOI");
-            return false;
-        }
-        if (t.type() != JsonLexer.COLON) {
-            fail("missing : in object pair");
-            return false;
-        }
-        Object value = parseValue();
-        if (value == null) {
-            fail("Missing value in dict");
-            return false;
-        }
-        if (dict.containsKey(k)) {
-            fail("duplicate key");
-            return false;
-        }
-        dict.put(k, value);
-        return true;
-    }
-
-    private Object parseArray() {
-        pop();
-        ArrayList<Object> list = new ArrayList<>();
-        JsonToken t = peek();
-        if (t == null) {
-            fail("premature EOI");
-            return null;
-        }
-        if (t.type() == JsonLexer.RSQUARE) {
-            pop();
-            return list;
-        }
-        Object v = parseValue();
-        if (v == null) {
-            fail("expecting value");
-            return null;
-        }
-        list.add(v);
-        t = pop();
-        if (t == null) {
-            fail("premature EOI");
-            return null;
-        }
-        while (t.type() != JsonLexer.RSQUARE) {
-            if (t.type() != JsonLexer.COMMA) {
-                fail("expected separator in list");
-                return null;
+            switch (t.type()) {
+                case JsonLexer.LCURLY -> {
+                    pop();
+                    JsonToken next = peek();
+                    if (next == null) {
+                        fail("premature EOI");
+                        return null;
+                    }
+                    if (next.type() != JsonLexer.RCURLY) {
+                        stack.add(new Frame(null, new LinkedHashMap<>()));
+                        continue needValue; // the first key
+                    }
+                    pop();
+                    value = new LinkedHashMap<String, Object>();
+                }
+                case JsonLexer.LSQUARE -> {
+                    pop();
+                    JsonToken next = peek();
+                    if (next == null) {
+                        fail("premature EOI");
+                        return null;
+                    }
+                    if (next.type() != JsonLexer.RSQUARE) {
+                        stack.add(new Frame(new ArrayList<>(), null));
+                        continue needValue; // the first element
+                    }
+                    pop();
+                    value = new ArrayList<Object>();
+                }
+                case JsonLexer.INTEGER, JsonLexer.FLOAT, JsonLexer.STRING -> value = parseLiteral();
+                case JsonLexer.KEYWORD -> value = parseKeyword();
+                default -> {
+                    fail("expecting value");
+                    return null;
+                }
             }
-            v = parseValue();
-            if (v == null) {
-                fail("expecting value");
-                return null;
+            if (value == null) {
+                return null; // error already recorded
             }
-            list.add(v);
-            t = pop();
-            if (t == null) {
-                fail("premature EOI");
-                return null;
+            // a complete value: hand it to the innermost open container, closing containers as they end
+            while (!stack.isEmpty()) {
+                Frame f = stack.getLast();
+                if (f.list != null) {
+                    f.list.add(value);
+                    JsonToken sep = pop();
+                    if (sep == null) {
+                        fail("premature EOI");
+                        return null;
+                    }
+                    if (sep.type() == JsonLexer.RSQUARE) {
+                        stack.removeLast();
+                        value = f.list;
+                        continue;
+                    }
+                    if (sep.type() != JsonLexer.COMMA) {
+                        fail("expected separator in list");
+                        return null;
+                    }
+                    continue needValue;
+                }
+                if (f.key == null) {
+                    if (!(value instanceof String k)) {
+                        fail("key is not a string in object");
+                        return null;
+                    }
+                    JsonToken colon = pop();
+                    if (colon == null) {
+                        fail("premature EOI");
+                        return null;
+                    }
+                    if (colon.type() != JsonLexer.COLON) {
+                        fail("missing : in object pair");
+                        return null;
+                    }
+                    f.key = k;
+                    continue needValue;
+                }
+                if (f.dict.containsKey(f.key)) {
+                    fail("duplicate key");
+                    return null;
+                }
+                f.dict.put(f.key, value);
+                f.key = null;
+                JsonToken sep = pop();
+                if (sep == null) {
+                    fail("premature EOI");
+                    return null;
+                }
+                if (sep.type() == JsonLexer.RCURLY) {
+                    stack.removeLast();
+                    value = f.dict;
+                    continue;
+                }
+                if (sep.type() != JsonLexer.COMMA) {
+                    fail("expected separator in dict");
+                    return null;
+                }
+                if (peek() == null) {
+                    fail("premature EOI");
+                    return null;
+                }
+                continue needValue;
             }
+            return value;
         }
-        return list;
     }
 
     private Object parseKeyword() {

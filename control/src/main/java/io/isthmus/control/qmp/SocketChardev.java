@@ -34,14 +34,21 @@ public final class SocketChardev extends Chardev {
     }
 
     /** Opens the socket described by QemuOpts-style options (values are strings). */
-    public static SocketChardev open(String id, Map<String, String> opts, Consumer<String> info) throws QmpError {
+    public static Chardev open(String id, Map<String, String> opts, Consumer<String> info) throws QmpError {
         boolean server = QemuBool.parse(opts, "server", false);
         boolean wait = QemuBool.parse(opts, "wait", true);
         String path = opts.get("path");
         String host = opts.get("host");
         String port = opts.get("port");
-        if (opts.containsKey("fd")) {
-            throw QmpError.generic("chardev: socket: an inherited socket fd is not supported yet");
+        String fd = opts.get("fd");
+        if ((path != null ? 1 : 0) + (fd != null ? 1 : 0) + (host != null ? 1 : 0) > 1) {
+            throw QmpError.generic("None or one of 'path', 'fd' or 'host' option required.");
+        }
+        if (!server && opts.containsKey("wait")) {
+            throw QmpError.generic("'wait' option is incompatible with socket in client connect mode");
+        }
+        if (fd != null) {
+            return FdSocketChardev.open(id, fd, server, wait, info);
         }
         SocketAddress addr;
         String describe;
@@ -65,7 +72,7 @@ public final class SocketChardev extends Chardev {
             }
             InetSocketAddress inet = new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, p);
             addr = inet;
-            describe = "ipv4:" + host + ":" + port;
+            describe = null; // from the bound address, as QEMU prints it
             family = inet.getAddress() instanceof java.net.Inet6Address
                     ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
         }
@@ -104,6 +111,9 @@ public final class SocketChardev extends Chardev {
                     : "Failed to bind socket: " + strerror(e));
         }
         SocketChardev c = new SocketChardev(id, ssc, null);
+        if (describe == null) {
+            describe = describeInet(ssc);
+        }
         if (wait) {
             info.accept("info: QEMU waiting for connection on: disconnected:" + describe + ",server=on");
             try {
@@ -114,6 +124,21 @@ public final class SocketChardev extends Chardev {
             }
         }
         return c;
+    }
+
+    /** {@code tcp:HOST:PORT} of a bound TCP listener (numeric host, IPv6 in brackets), as QEMU names it. */
+    private static String describeInet(ServerSocketChannel ssc) {
+        try {
+            InetSocketAddress a = (InetSocketAddress) ssc.getLocalAddress();
+            String h = a.getAddress().getHostAddress();
+            if (a.getAddress() instanceof java.net.Inet6Address) {
+                int scope = h.indexOf('%');
+                h = "[" + (scope >= 0 ? h.substring(0, scope) : h) + "]";
+            }
+            return "tcp:" + h + ":" + a.getPort();
+        } catch (IOException | ClassCastException e) {
+            return "tcp:?";
+        }
     }
 
     /** The bound address (for TCP with port 0: the port the kernel chose). */

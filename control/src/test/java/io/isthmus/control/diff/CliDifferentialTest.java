@@ -74,6 +74,51 @@ class CliDifferentialTest {
         }));
     }
 
+    /**
+     * {@code --object TYPE,help} for every object type Isthmus registers that QSD 7.2 also has (so the
+     * TLS types join as soon as their factories are registered), plus the spellings of the request:
+     * stdout and exit status must match.
+     */
+    @TestFactory
+    Stream<DynamicTest> objectHelp() {
+        assumeTrue(DiffSupport.integrationEnabled(), "integration tests disabled (isthmus.it=false)");
+        assumeTrue(DaemonUnderTest.qsdAvailable(), "qemu-storage-daemon is not installed");
+        java.util.Set<String> types = new io.isthmus.control.Daemon(io.isthmus.control.qapi.QapiSchema.load(), () -> { })
+                .objectTypes().names();
+        List<String> args = new ArrayList<>();
+        for (String t : types) {
+            if (!t.equals("authz-listfile")) { // QSD 7.2 names this class authz-list-file (known-differences.txt)
+                args.add(t + ",help");
+            }
+        }
+        args.addAll(List.of("iothread,?", "iothread,id=x,help", "qom-type=secret,help", "secret,id=s,format=raw,help"));
+        return args.stream().map(a -> DynamicTest.dynamicTest("--object " + a, () -> {
+            Path dir = Files.createTempDirectory("isthmus-objhelp");
+            try {
+                Outcome q = runStdout(DaemonUnderTest.Kind.QSD, List.of("--object", a), dir);
+                Outcome i = runStdout(DaemonUnderTest.Kind.ISTHMUS, List.of("--object", a), dir);
+                assertEquals(q, i, a);
+            } finally {
+                DaemonUnderTest.deleteTree(dir);
+            }
+        }));
+    }
+
+    /** Like {@link #run}, but the outcome holds stdout (stderr must be empty). */
+    static Outcome runStdout(DaemonUnderTest.Kind kind, List<String> args, Path dir) throws Exception {
+        List<String> cmd = DaemonUnderTest.command(kind);
+        cmd.addAll(args);
+        Path out = Files.createTempFile(dir, "stdout", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectErrorStream(false)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            return new Outcome(-1, "<<still running>>");
+        }
+        return new Outcome(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
+    }
+
     @Test
     void pidfileLockIsSharedWithQsd() throws Exception {
         assumeTrue(DiffSupport.integrationEnabled() && DaemonUnderTest.qsdAvailable(), "needs qemu-storage-daemon");

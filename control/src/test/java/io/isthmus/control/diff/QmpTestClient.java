@@ -24,21 +24,32 @@ final class QmpTestClient implements AutoCloseable {
     private boolean eof;
 
     QmpTestClient(Path socket) throws IOException {
-        ch = connect(socket);
+        this(connect(socket));
+    }
+
+    /** A client on an already connected channel (TCP, or a socket the test accepted). */
+    QmpTestClient(SocketChannel connected) throws IOException {
+        ch = connected;
         ch.configureBlocking(false);
         selector = Selector.open();
         ch.register(selector, SelectionKey.OP_READ);
     }
 
     /** Connects, retrying while the socket file exists but is not listening yet (bind before listen). */
-    private static SocketChannel connect(Path socket) throws IOException {
+    static SocketChannel connect(Path socket) throws IOException {
+        return connect(UnixDomainSocketAddress.of(socket));
+    }
+
+    /** Connects to a UNIX or TCP address, retrying while nothing listens there yet (bind before listen). */
+    static SocketChannel connect(java.net.SocketAddress address) throws IOException {
         long deadline = System.nanoTime() + 10_000_000_000L;
         while (true) {
-            SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+            SocketChannel c = address instanceof UnixDomainSocketAddress
+                    ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
             try {
-                c.connect(UnixDomainSocketAddress.of(socket));
+                c.connect(address);
                 return c;
-            } catch (java.net.ConnectException e) {
+            } catch (java.net.SocketException e) { // refused, or the socket file is not there yet
                 c.close();
                 if (System.nanoTime() > deadline) {
                     throw e;

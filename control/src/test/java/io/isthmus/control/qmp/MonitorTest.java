@@ -168,6 +168,59 @@ class MonitorTest {
     }
 
     @Test
+    void clientThatSendsCommandsButNeverReadsRepliesIsDisconnectedAndTheMonitorServesTheNext() throws Exception {
+        try (Client other = new Client(dir.resolve("m2"))) {
+            negotiate(other);
+            long received = 0;
+            int commands = 0;
+            boolean hungUp = false;
+            try (Client lazy = new Client(dir.resolve("m1"))) {
+                negotiate(lazy);
+                // every reply is the whole schema; keep asking without reading until the daemon hangs up
+                byte[] ask = "{\"execute\": \"query-qmp-schema\"}".getBytes(StandardCharsets.US_ASCII);
+                lazy.ch.configureBlocking(false);
+                try {
+                    while (commands < 5_000) {
+                        ByteBuffer b = ByteBuffer.wrap(ask);
+                        while (b.hasRemaining()) {
+                            if (lazy.ch.write(b) == 0) {
+                                Thread.sleep(1);
+                            }
+                        }
+                        commands++;
+                        if (commands % 100 == 0) {
+                            // the control thread and the other monitor are not held up meanwhile
+                            other.send("{\"execute\": \"query-version\", \"id\": " + commands + "}");
+                            assertTrue(other.line().contains("\"id\": " + commands));
+                        }
+                    }
+                } catch (IOException e) {
+                    hungUp = true; // broken pipe: the daemon closed the connection
+                }
+                lazy.ch.configureBlocking(true);
+                ByteBuffer b = ByteBuffer.allocate(1 << 20);
+                try {
+                    int n;
+                    while ((n = lazy.ch.read(b.clear())) >= 0) {
+                        received += n;
+                    }
+                } catch (IOException e) {
+                    // reset after the hang-up: the end as well
+                }
+            }
+            assertTrue(hungUp, "the daemon closed the connection of a client that does not read (" + commands + " commands)");
+            assertTrue(received < OutputQueue.LIMIT,
+                    "the queued replies were dropped, not delivered: " + received + " bytes reached the client");
+            // the same monitor greets and serves the next client
+            try (Client next = new Client(dir.resolve("m1"))) {
+                negotiate(next);
+                next.send("{\"execute\": \"query-version\", \"id\": \"next\"}");
+                assertTrue(next.line().contains("\"id\": \"next\""));
+            }
+        }
+    }
+
+    @Test
     void quitRepliesThenShutsDown() throws Exception {
         try (Client a = new Client(dir.resolve("m1"))) {
             negotiate(a);

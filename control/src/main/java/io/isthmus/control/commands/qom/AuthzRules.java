@@ -1,39 +1,38 @@
 package io.isthmus.control.commands.qom;
 
+import io.isthmus.engine.tls.AuthzFormat;
+import io.isthmus.engine.tls.AuthzList;
+import io.isthmus.engine.tls.AuthzPolicy;
+import io.isthmus.engine.tls.AuthzRule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * An authz-list rule set: the first rule whose {@code match} fits the identity ({@code exact} string
- * equality, or a {@code glob}) decides; otherwise the default policy. Immutable.
+ * Turns validated {@code AuthZListProperties} ({@code {"policy"?, "rules"?: [{match, policy, format?}]}}) into
+ * the engine's {@link AuthzList}, which does the matching (first matching rule decides, else the policy; globs
+ * as GLib's {@code g_pattern_match_simple}). Pure; any thread.
  */
-public record AuthzRules(boolean defaultAllow, List<Rule> rules) {
-    public record Rule(String match, boolean allow, boolean glob) {
+public final class AuthzRules {
+    private AuthzRules() {
     }
 
-    /** From validated AuthZListProperties: {@code {"policy"?, "rules"?: [{match, policy, format?}]}}. */
-    public static AuthzRules from(Map<String, Object> props) {
-        boolean defaultAllow = "allow".equals(props.get("policy"));
-        List<Rule> rules = new ArrayList<>();
-        Object r = props.get("rules");
-        if (r instanceof List<?> list) {
+    /** The rule list for properties the QAPI validator has accepted (enum values are known to be valid). */
+    public static AuthzList from(Map<String, Object> props) {
+        AuthzPolicy policy = policy(props.get("policy"));
+        List<AuthzRule> rules = new ArrayList<>();
+        if (props.get("rules") instanceof List<?> list) {
             for (Object o : list) {
                 Map<?, ?> m = (Map<?, ?>) o;
-                rules.add(new Rule((String) m.get("match"), "allow".equals(m.get("policy")),
-                        "glob".equals(m.get("format"))));
+                AuthzFormat format = m.get("format") == null ? null : AuthzFormat.ofQapi((String) m.get("format"));
+                rules.add(new AuthzRule((String) m.get("match"), policy(m.get("policy")), format));
             }
         }
-        return new AuthzRules(defaultAllow, List.copyOf(rules));
+        return new AuthzList(policy, rules);
     }
 
-    public boolean isAllowed(String identity) {
-        for (Rule rule : rules) {
-            boolean hit = rule.glob() ? GlobPattern.matches(rule.match(), identity) : rule.match().equals(identity);
-            if (hit) {
-                return rule.allow();
-            }
-        }
-        return defaultAllow;
+    private static AuthzPolicy policy(Object value) {
+        AuthzPolicy p = value == null ? null : AuthzPolicy.ofQapi((String) value);
+        return p == null ? AuthzPolicy.DENY : p;
     }
 }

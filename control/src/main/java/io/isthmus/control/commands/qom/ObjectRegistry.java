@@ -8,9 +8,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The /objects container: user-created objects by id. Control thread only. */
+/**
+ * The /objects container: user-created objects by id, in creation order.
+ *
+ * <p>Threads: changes ({@link #add}, {@link #delete}, {@link #closeAll}) are made on the control thread only.
+ * Reads ({@link #get}, {@link #all}) are safe from any thread: the map is copy-on-write, each change publishes a
+ * new unmodifiable snapshot through a volatile field, so a reader sees one consistent state without locking.
+ * This is what lets the NBD server resolve its {@code tls-authz} id lazily during a TLS handshake on an IoThread
+ * (as QEMU resolves it at each check). An object a reader got may be deleted right after; objects used that way
+ * must stay usable after {@link QomObject#close} or refuse deletion in {@link QomObject#checkDeletable}.
+ * Object counts are small, so copying the map on each change costs nothing that matters.
+ */
 public final class ObjectRegistry {
-    private final Map<String, QomObject> objects = new LinkedHashMap<>();
+    /** Never changed in place; replaced whole. (Not Map.of(): get(null) must answer null, not throw.) */
+    private volatile Map<String, QomObject> objects = Collections.unmodifiableMap(new LinkedHashMap<>());
 
     /** Fails like QEMU when the id is taken. */
     public void checkFree(String id) throws QmpError {
@@ -19,40 +30,48 @@ public final class ObjectRegistry {
         }
     }
 
+    /** Control thread only. */
     public void add(QomObject object) throws QmpError {
         checkFree(object.id());
-        objects.put(object.id(), object);
+        Map<String, QomObject> next = new LinkedHashMap<>(objects);
+        next.put(object.id(), object);
+        objects = Collections.unmodifiableMap(next);
     }
 
+    /** Any thread. */
     public QomObject get(String id) {
         return objects.get(id);
     }
 
-    /** The object with this id if it has this type, else null. */
+    /** The object with this id if it has this type, else null. Any thread. */
     public <T> T get(String id, Class<T> type) {
         QomObject o = objects.get(id);
         return type.isInstance(o) ? type.cast(o) : null;
     }
 
+    /** A snapshot of the objects in creation order. Any thread. */
     public Collection<QomObject> all() {
-        return Collections.unmodifiableCollection(objects.values());
+        return objects.values();
     }
 
+    /** Control thread only. */
     public void delete(String id) throws QmpError {
         QomObject o = objects.get(id);
         if (o == null) {
             throw QmpError.generic("object '" + id + "' not found");
         }
         o.checkDeletable();
-        objects.remove(id);
+        Map<String, QomObject> next = new LinkedHashMap<>(objects);
+        next.remove(id);
+        objects = Collections.unmodifiableMap(next);
         o.close();
     }
 
-    /** Shutdown: closes objects newest first. */
+    /** Shutdown: closes objects newest first. Control thread only. */
     public void closeAll() {
         List<QomObject> list = new ArrayList<>(objects.values());
         Collections.reverse(list);
-        objects.clear();
+        objects = Collections.unmodifiableMap(new LinkedHashMap<>());
         for (QomObject o : list) {
             try {
                 o.close();

@@ -90,7 +90,7 @@ public final class SecretObject extends AbstractQomObject {
         QomObject keyObj = objects.get(keyid);
         if (!(keyObj instanceof SecretObject key)) {
             throw QmpError.generic(keyObj == null ? "No secret with id '" + keyid + "'"
-                    : "Object '" + keyid + "' is not a secret");
+                    : "Object with id '" + keyid + "' is not a secret");
         }
         byte[] k = key.value();
         if (k.length != 32) {
