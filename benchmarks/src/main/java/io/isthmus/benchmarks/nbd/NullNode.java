@@ -30,7 +30,7 @@ public final class NullNode implements ExportableNode, NodeAccess {
     }
 
     @Override
-    public NodeAccess attach(String user, boolean writable, boolean noResize) {
+    public NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough) {
         return this;
     }
 

@@ -45,10 +45,11 @@ public final class BlockGraphNodes {
         }
 
         @Override
-        public NodeAccess attach(String user, boolean writable, boolean noResize) throws EngineException {
+        public NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough)
+                throws EngineException {
             int perms = BlockPerm.CONSISTENT_READ | (writable ? BlockPerm.WRITE : 0);
             int shared = noResize ? BlockPerm.ALL & ~BlockPerm.RESIZE : BlockPerm.ALL;
-            return new Access(n, n.attach("an unnamed block device", perms, shared));
+            return new Access(n, n.attach("an unnamed block device", perms, shared, writethrough));
         }
     }
 
@@ -89,7 +90,7 @@ public final class BlockGraphNodes {
 
         @Override
         public void submit(BlockRequest request) {
-            n.submit(request);
+            user.submit(request); // the user adds FUA for writethrough exports and checks its permissions
         }
 
         @Override

@@ -109,7 +109,7 @@ public final class ExportManager {
         if (o.allowInactive() && !drv.supportsInactive()) {
             throw new EngineException("Export type does not support inactive exports");
         }
-        NodeAccess access = node.attach(o.id(), o.writable(), drv.forbidsResize());
+        NodeAccess access = node.attach(o.id(), o.writable(), drv.forbidsResize(), o.writethrough());
         BlockExport exp;
         try {
             exp = drv.create(o, access, threads);

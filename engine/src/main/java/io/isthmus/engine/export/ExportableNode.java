@@ -10,7 +10,9 @@ public interface ExportableNode {
 
     /**
      * Takes the permissions an export needs: consistent read, plus write when {@code writable}; all shared
-     * except resize when {@code noResize}. Throws with QEMU's permission-conflict text when refused.
+     * except resize when {@code noResize}. With {@code writethrough}, every write and write-zeroes submitted
+     * through the returned access is durable when it completes (the block layer adds FUA), as QEMU's export
+     * disables the BlockBackend's write cache. Throws with QEMU's permission-conflict text when refused.
      */
-    NodeAccess attach(String user, boolean writable, boolean noResize) throws EngineException;
+    NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough) throws EngineException;
 }

@@ -52,7 +52,8 @@ public final class MemNode implements ExportableNode, NodeAccess {
     }
 
     @Override
-    public NodeAccess attach(String user, boolean writable, boolean noResize) throws EngineException {
+    public NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough)
+            throws EngineException {
         attachCount++;
         return this;
     }

@@ -44,7 +44,6 @@ final class NbdConnection implements Completion {
     final NodeAccess node;
     final long size;
     final int exportFlags;
-    final boolean writethrough;
     private byte[] leftover;
     /** Non-null on a TLS connection: the slow path (decrypt into the receive buffer, encrypt replies). */
     private final TlsSession tls;
@@ -92,7 +91,6 @@ final class NbdConnection implements Completion {
         this.node = exp.node();
         this.size = exp.size();
         this.exportFlags = exp.flags();
-        this.writethrough = exp.writethrough();
         this.leftover = leftover;
         this.tls = tls;
     }

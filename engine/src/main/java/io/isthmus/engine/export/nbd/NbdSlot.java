@@ -182,13 +182,13 @@ final class NbdSlot implements BlockCallback {
             }
             case Nbd.CMD_WRITE -> {
                 stage = WRITE;
-                int f = ((r.flags & Nbd.CMD_FLAG_FUA) != 0 || conn.writethrough) ? BlockRequest.FUA : 0;
+                int f = (r.flags & Nbd.CMD_FLAG_FUA) != 0 ? BlockRequest.FUA : 0; // writethrough: the block user
                 submitData(BlockRequest.WRITE, r.offset, 0, r.length, f);
             }
             case Nbd.CMD_WRITE_ZEROES -> {
                 stage = ZEROES;
                 int f = 0;
-                if ((r.flags & Nbd.CMD_FLAG_FUA) != 0 || conn.writethrough) {
+                if ((r.flags & Nbd.CMD_FLAG_FUA) != 0) {
                     f |= BlockRequest.FUA;
                 }
                 if ((r.flags & Nbd.CMD_FLAG_NO_HOLE) == 0) {
