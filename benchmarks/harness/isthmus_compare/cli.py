@@ -40,13 +40,13 @@ def parse_args(argv):
                    help="comma-separated workload names or globs (default: all; see --list)")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("--quick", action="store_true",
-                   help="1 round, 0.8 s runs, one 0.3 s warm-up per daemon start: the whole default set in under "
+                   help="1 round, 0.8 s runs, one 1 s warm-up per daemon start (a JIT needs about a second of traffic to compile the data path): the whole default set in under "
                         "two minutes")
     p.add_argument("--rounds", type=int, help="rounds per workload and server (default 3; quick 1)")
     p.add_argument("--runtime", type=float, help="seconds per measured fio run (default 5; quick 1)")
     p.add_argument("--warmup", type=float,
                    help="seconds of unmeasured fio before each workload (default 1), or in --quick mode once "
-                        "per daemon start (mixed 4k random read/write, default 0.3)")
+                        "per daemon start (mixed 4k random read/write, default 1)")
     p.add_argument("--iothreads", type=int, default=None,
                    help="IoThreads for the multi-connection workloads (Isthmus gets them all in a list; "
                         "QSD 7.2 takes one); default: number of CPUs, at most 4")
@@ -65,7 +65,7 @@ def parse_args(argv):
     a = p.parse_args(argv)
     a.rounds = a.rounds or (1 if a.quick else 3)
     a.runtime = a.runtime if a.runtime is not None else (0.8 if a.quick else 5.0)
-    a.warmup = a.warmup if a.warmup is not None else (0.3 if a.quick else 1.0)
+    a.warmup = a.warmup if a.warmup is not None else 1.0
     a.idle_settle = 0.3 if a.quick else 1.0
     if a.iothreads is None:
         a.iothreads = max(1, min(4, os.cpu_count() or 1))

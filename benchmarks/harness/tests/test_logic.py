@@ -125,7 +125,7 @@ class DepsTest(unittest.TestCase):
 class ArgsTest(unittest.TestCase):
     def test_quick_defaults(self):
         a = cli.parse_args(["--quick"])
-        self.assertEqual((a.rounds, a.runtime, a.warmup), (1, 0.8, 0.3))
+        self.assertEqual((a.rounds, a.runtime, a.warmup), (1, 0.8, 1.0))
         a = cli.parse_args([])
         self.assertEqual((a.rounds, a.runtime, a.warmup), (3, 5.0, 1.0))
         self.assertEqual(cli.parse_args(["--quick", "--rounds", "2"]).rounds, 2)
