@@ -175,10 +175,13 @@ public final class ExportManager {
         return goneFutures.computeIfAbsent(id, k -> new CompletableFuture<>());
     }
 
-    /** Shuts every export (of one type, or all when null) down and waits until they are gone. */
+    /**
+     * Shuts every export (of one type, or all when null) down and waits until they are gone. Oldest first,
+     * so that BLOCK_EXPORT_DELETED comes in the order qemu-storage-daemon announces it at exit.
+     */
     public void closeAll(String type) {
         List<CompletableFuture<Void>> waits = new ArrayList<>();
-        for (BlockExport e : list()) {
+        for (BlockExport e : list().reversed()) {
             if (type == null || type.equals(e.type())) {
                 waits.add(whenGone(e.id()));
                 e.requestShutdownOnce();
