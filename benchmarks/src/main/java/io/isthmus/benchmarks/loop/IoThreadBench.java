@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class IoThreadBench {
-    static final int OPS = 8192;
+    static final int OPS = 1 << 17;
     static final int FILE_PAGES = 256;
 
     @Param({"1", "32"})
