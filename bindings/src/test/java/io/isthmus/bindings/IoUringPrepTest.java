@@ -23,9 +23,10 @@ class IoUringPrepTest {
             MemorySegment sqes = a.allocate(LinuxIoUring.io_uring_sqe, 2);
             sqes.fill((byte) 0xff); // a reused entry full of garbage
             long base = LinuxIoUring.SQE_SIZE;
-            IoUringPrep.prepReadFixed(sqes, base, -7, 0x1122334455667788L, 4096, 0x0102030405060708L, 513);
-            IoUringPrep.setOpFlags(sqes, base, 0x40);
-            IoUringPrep.setUserData(sqes, base, 99);
+            long sqe = sqes.address() + base;
+            IoUringPrep.prepReadFixed(sqe, -7, 0x1122334455667788L, 4096, 0x0102030405060708L, 513);
+            IoUringPrep.setOpFlags(sqe, 0x40);
+            IoUringPrep.setUserData(sqe, 99);
             assertEquals(LinuxIoUring.IORING_OP_READ_FIXED, sqes.get(JAVA_BYTE, base + off("opcode")));
             assertEquals(0, sqes.get(JAVA_BYTE, base + off("flags")));
             assertEquals(0, sqes.get(JAVA_SHORT, base + off("ioprio")));
@@ -42,6 +43,9 @@ class IoUringPrepTest {
             assertEquals(0, sqes.get(JAVA_LONG, base + off("__pad2")));
             assertEquals(-1L, sqes.get(JAVA_LONG, 0), "the neighbouring entry is untouched");
             assertEquals(-1L, sqes.get(JAVA_LONG, 56));
+            IoUringPrep.setFlags(sqe, LinuxIoUring.IOSQE_IO_LINK);
+            assertEquals(LinuxIoUring.IOSQE_IO_LINK, sqes.get(JAVA_BYTE, base + off("flags")));
+            assertEquals(LinuxIoUring.IORING_OP_READ_FIXED, sqes.get(JAVA_BYTE, base + off("opcode")));
         }
     }
 }

@@ -73,16 +73,17 @@ public final class IoThread implements Executor, AutoCloseable {
 
     // ---- loop-thread state
     private Ring ring;
-    private MemorySegment sqes;
     private Arena arena;
     private MemorySegment doorbellBuf;
     private MemorySegment timespecs;
-    private Completion[] callbacks;
+    // Completion per slot, typed Object[]: storing into a Completion[] costs an array-store check against an
+    // interface (a secondary-supers scan) on every operation; into an Object[] the check is one compare
+    private Object[] callbacks;
     private long[] tags;
     private int[] generations;
     private int[] freeSlots;
     private int freeTop;
-    private int inFlight;          // operations submitted by users (not counting the doorbell read)
+    private int internalInFlight;  // the doorbell read and the loop's own cancels: slots in use not counted by inFlight()
     private long doorbellId = -1;
     private boolean cancelAllPending;
     private long completedOps;
@@ -218,7 +219,6 @@ public final class IoThread implements Executor, AutoCloseable {
 
     private void setUp() {
         ring = Ring.create(entries, Math.max(entries * 4, 1024));
-        sqes = ring.sqes();
         arena = Arena.ofConfined();
         doorbellBuf = arena.allocate(8, 8);
         int capacity = Math.max(entries * 4, 1024);
@@ -234,7 +234,7 @@ public final class IoThread implements Executor, AutoCloseable {
 
     private void allocateSlots(int capacity) {
         int old = callbacks == null ? 0 : callbacks.length;
-        callbacks = callbacks == null ? new Completion[capacity] : Arrays.copyOf(callbacks, capacity);
+        callbacks = callbacks == null ? new Object[capacity] : Arrays.copyOf(callbacks, capacity);
         tags = tags == null ? new long[capacity] : Arrays.copyOf(tags, capacity);
         generations = generations == null ? new int[capacity] : Arrays.copyOf(generations, capacity);
         int[] free = new int[capacity];
@@ -258,6 +258,7 @@ public final class IoThread implements Executor, AutoCloseable {
             boolean mayBlock = true;
             if (stopRequested) {
                 boolean posters = posting.get() != 0;
+                int inFlight = inFlight();
                 if (inFlight == 0 && !posters && tasks.isEmpty()) {
                     break;
                 }
@@ -301,16 +302,24 @@ public final class IoThread implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * Delivers every ready completion. Re-entrant: a callback that fills the SQ makes {@link #sqe()} enter the
+     * kernel and reap (nested) before this pass resumes, so each entry is consumed before its dispatch and the
+     * pass re-reads the head after each one instead of trusting a count taken before. The CQ head is published
+     * to the kernel once at the end of a pass (and by every enter), not per entry.
+     */
     private void reapCompletions() {
-        int n;
-        while ((n = ring.cqReady()) > 0) {
-            for (int i = 0; i < n; i++) {
-                long ud = ring.cqeUserData(0);
-                long resFlags = ring.cqeResAndFlags(0);
-                ring.cqAdvance(1); // before dispatch: a callback may reap again (sqe() when the SQ is full)
+        Ring r = ring;
+        int tail;
+        while ((tail = r.cqTail()) != r.cqHead()) {
+            do {
+                long ud = r.cqeUserData(0);
+                long resFlags = r.cqeResAndFlags(0);
+                r.cqConsume();
                 dispatch(ud, (int) resFlags, (int) (resFlags >>> 32));
-            }
+            } while (tail - r.cqHead() > 0); // <= 0: done, or a nested reap went past this pass's tail
         }
+        r.cqPublish();
     }
 
     private void dispatch(long ud, int res, int flags) {
@@ -320,14 +329,11 @@ public final class IoThread implements Executor, AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "IoThread " + name + ": completion for unknown operation " + ud);
             return;
         }
-        Completion cb = callbacks[slot];
+        Completion cb = (Completion) callbacks[slot];
         long tag = tags[slot];
         boolean more = (flags & IORING_CQE_F_MORE) != 0;
         if (!more) {
             freeSlot(slot);
-            if (cb != doorbell && cb != internal) {
-                inFlight--;
-            }
         }
         completedOps++;
         try {
@@ -349,6 +355,7 @@ public final class IoThread implements Executor, AutoCloseable {
 
     // ---- the doorbell: an eventfd read kept armed on the ring
     private final Completion doorbell = (res, flags, tag) -> {
+        internalInFlight--;
         doorbellId = -1;
         if (!stopRequested) {
             armDoorbell();
@@ -356,6 +363,7 @@ public final class IoThread implements Executor, AutoCloseable {
     };
 
     private final Completion internal = (res, flags, tag) -> {
+        internalInFlight--;
         if (tag == 1) {
             cancelAllPending = false;
         }
@@ -363,21 +371,21 @@ public final class IoThread implements Executor, AutoCloseable {
 
     private void armDoorbell() {
         long base = sqe();
-        IoUringPrep.prepRead(sqes, base, eventFd, doorbellBuf.address(), 8, 0);
-        doorbellId = attach(base, doorbell, 0);
+        IoUringPrep.prepRead(base, eventFd, doorbellBuf.address(), 8, 0);
+        doorbellId = attachInternal(base, doorbell, 0);
     }
 
     private void cancelAll() {
         cancelAllPending = true;
         long base = sqe();
-        IoUringPrep.prepCancel(sqes, base, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
-        attach(base, internal, 1);
+        IoUringPrep.prepCancel(base, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+        attachInternal(base, internal, 1);
     }
 
     private void prepCancel(long target) {
         long base = sqe();
-        IoUringPrep.prepCancel(sqes, base, target, 0);
-        attach(base, internal, 0);
+        IoUringPrep.prepCancel(base, target, 0);
+        attachInternal(base, internal, 0);
     }
 
     // =====================================================================================================
@@ -385,7 +393,7 @@ public final class IoThread implements Executor, AutoCloseable {
 
     private long sqe() {
         long base = ring.nextSqe();
-        while (base < 0) {
+        while (base == 0) {
             int r = ring.enter(0, 0); // queue full: submit what is there and retry
             if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
                 throw new IllegalStateException("io_uring_enter failed: " + Errno.message(r));
@@ -407,11 +415,14 @@ public final class IoThread implements Executor, AutoCloseable {
         callbacks[slot] = cb;
         tags[slot] = tag;
         long ud = ((long) gen << 32) | (slot & 0xFFFFFFFFL);
-        IoUringPrep.setUserData(sqes, base, ud);
-        if (cb != doorbell && cb != internal) {
-            inFlight++;
-        }
+        IoUringPrep.setUserData(base, ud);
         return ud;
+    }
+
+    /** attach() for the loop's own operations, which {@link #inFlight()} does not count. */
+    private long attachInternal(long base, Completion cb, long tag) {
+        internalInFlight++;
+        return attach(base, cb, tag);
     }
 
     private void freeSlot(int slot) {
@@ -434,7 +445,7 @@ public final class IoThread implements Executor, AutoCloseable {
 
     /** Operations submitted and not yet completed (loop thread). */
     public int inFlight() {
-        return inFlight;
+        return callbacks.length - freeTop - internalInFlight; // slots in use, less the loop's own
     }
 
     public long completedOps() {
@@ -451,21 +462,21 @@ public final class IoThread implements Executor, AutoCloseable {
     public long nop(Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepNop(sqes, base);
+        IoUringPrep.prepNop(base);
         return attach(base, cb, tag);
     }
 
     public long read(int fd, MemorySegment buf, long offset, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepRead(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset);
+        IoUringPrep.prepRead(base, fd, buf.address(), (int) buf.byteSize(), offset);
         return attach(base, cb, tag);
     }
 
     public long write(int fd, MemorySegment buf, long offset, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepWrite(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset);
+        IoUringPrep.prepWrite(base, fd, buf.address(), (int) buf.byteSize(), offset);
         return attach(base, cb, tag);
     }
 
@@ -473,14 +484,14 @@ public final class IoThread implements Executor, AutoCloseable {
     public long readv(int fd, MemorySegment iovecs, int count, long offset, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepReadv(sqes, base, fd, iovecs.address(), count, offset);
+        IoUringPrep.prepReadv(base, fd, iovecs.address(), count, offset);
         return attach(base, cb, tag);
     }
 
     public long writev(int fd, MemorySegment iovecs, int count, long offset, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepWritev(sqes, base, fd, iovecs.address(), count, offset);
+        IoUringPrep.prepWritev(base, fd, iovecs.address(), count, offset);
         return attach(base, cb, tag);
     }
 
@@ -488,28 +499,28 @@ public final class IoThread implements Executor, AutoCloseable {
     public long readFixed(int fd, MemorySegment buf, long offset, int index, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepReadFixed(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset, index);
+        IoUringPrep.prepReadFixed(base, fd, buf.address(), (int) buf.byteSize(), offset, index);
         return attach(base, cb, tag);
     }
 
     public long writeFixed(int fd, MemorySegment buf, long offset, int index, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepWriteFixed(sqes, base, fd, buf.address(), (int) buf.byteSize(), offset, index);
+        IoUringPrep.prepWriteFixed(base, fd, buf.address(), (int) buf.byteSize(), offset, index);
         return attach(base, cb, tag);
     }
 
     public long fsync(int fd, boolean dataOnly, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepFsync(sqes, base, fd, dataOnly ? IORING_FSYNC_DATASYNC : 0);
+        IoUringPrep.prepFsync(base, fd, dataOnly ? IORING_FSYNC_DATASYNC : 0);
         return attach(base, cb, tag);
     }
 
     public long fallocate(int fd, int mode, long offset, long length, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepFallocate(sqes, base, fd, mode, offset, length);
+        IoUringPrep.prepFallocate(base, fd, mode, offset, length);
         return attach(base, cb, tag);
     }
 
@@ -517,21 +528,21 @@ public final class IoThread implements Executor, AutoCloseable {
     public long poll(int fd, int events, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepPollAdd(sqes, base, fd, events);
+        IoUringPrep.prepPollAdd(base, fd, events);
         return attach(base, cb, tag);
     }
 
     public long recv(int fd, MemorySegment buf, int msgFlags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepRecv(sqes, base, fd, buf.address(), (int) buf.byteSize(), msgFlags);
+        IoUringPrep.prepRecv(base, fd, buf.address(), (int) buf.byteSize(), msgFlags);
         return attach(base, cb, tag);
     }
 
     public long send(int fd, MemorySegment buf, int msgFlags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepSend(sqes, base, fd, buf.address(), (int) buf.byteSize(), msgFlags);
+        IoUringPrep.prepSend(base, fd, buf.address(), (int) buf.byteSize(), msgFlags);
         return attach(base, cb, tag);
     }
 
@@ -539,14 +550,14 @@ public final class IoThread implements Executor, AutoCloseable {
     public long sendmsg(int fd, MemorySegment msghdr, int msgFlags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepSendmsg(sqes, base, fd, msghdr.address(), msgFlags);
+        IoUringPrep.prepSendmsg(base, fd, msghdr.address(), msgFlags);
         return attach(base, cb, tag);
     }
 
     public long recvmsg(int fd, MemorySegment msghdr, int msgFlags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepRecvmsg(sqes, base, fd, msghdr.address(), msgFlags);
+        IoUringPrep.prepRecvmsg(base, fd, msghdr.address(), msgFlags);
         return attach(base, cb, tag);
     }
 
@@ -554,7 +565,7 @@ public final class IoThread implements Executor, AutoCloseable {
     public long accept(int fd, int flags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepAccept(sqes, base, fd, 0, 0, flags);
+        IoUringPrep.prepAccept(base, fd, 0, 0, flags);
         return attach(base, cb, tag);
     }
 
@@ -569,7 +580,7 @@ public final class IoThread implements Executor, AutoCloseable {
         long ts = TIMESPEC_SIZE * slot;
         timespecs.set(JAVA_LONG, ts, nanos / 1_000_000_000L);
         timespecs.set(JAVA_LONG, ts + 8, nanos % 1_000_000_000L);
-        IoUringPrep.prepTimeout(sqes, base, timespecs.address() + ts, 0, 0);
+        IoUringPrep.prepTimeout(base, timespecs.address() + ts, 0, 0);
         return attach(base, cb, tag);
     }
 
@@ -586,8 +597,8 @@ public final class IoThread implements Executor, AutoCloseable {
     public void cancelFd(int fd) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepCancelFd(sqes, base, fd, IORING_ASYNC_CANCEL_ALL);
-        attach(base, internal, 0);
+        IoUringPrep.prepCancelFd(base, fd, IORING_ASYNC_CANCEL_ALL);
+        attachInternal(base, internal, 0);
     }
 
     /**
@@ -622,14 +633,14 @@ public final class IoThread implements Executor, AutoCloseable {
     public long read(int fd, long addr, int len, long offset, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepRead(sqes, base, fd, addr, len, offset);
+        IoUringPrep.prepRead(base, fd, addr, len, offset);
         return attach(base, cb, tag);
     }
 
     public long write(int fd, long addr, int len, long offset, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepWrite(sqes, base, fd, addr, len, offset);
+        IoUringPrep.prepWrite(base, fd, addr, len, offset);
         return attach(base, cb, tag);
     }
 
@@ -637,28 +648,28 @@ public final class IoThread implements Executor, AutoCloseable {
     public long readFixed(int fd, long addr, int len, long offset, int index, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepReadFixed(sqes, base, fd, addr, len, offset, index);
+        IoUringPrep.prepReadFixed(base, fd, addr, len, offset, index);
         return attach(base, cb, tag);
     }
 
     public long writeFixed(int fd, long addr, int len, long offset, int index, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepWriteFixed(sqes, base, fd, addr, len, offset, index);
+        IoUringPrep.prepWriteFixed(base, fd, addr, len, offset, index);
         return attach(base, cb, tag);
     }
 
     public long recv(int fd, long addr, int len, int msgFlags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepRecv(sqes, base, fd, addr, len, msgFlags);
+        IoUringPrep.prepRecv(base, fd, addr, len, msgFlags);
         return attach(base, cb, tag);
     }
 
     public long send(int fd, long addr, int len, int msgFlags, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepSend(sqes, base, fd, addr, len, msgFlags);
+        IoUringPrep.prepSend(base, fd, addr, len, msgFlags);
         return attach(base, cb, tag);
     }
 
@@ -666,7 +677,7 @@ public final class IoThread implements Executor, AutoCloseable {
     public long shutdown(int fd, int how, Completion cb, long tag) {
         checkThread();
         long base = sqe();
-        IoUringPrep.prepShutdown(sqes, base, fd, how);
+        IoUringPrep.prepShutdown(base, fd, how);
         return attach(base, cb, tag);
     }
 

@@ -31,9 +31,15 @@ public final class Wakeup {
         return tasks.isEmpty();
     }
 
-    /** Consumer: back from the kernel (or decided not to block). */
+    /**
+     * Consumer: back from the kernel (or decided not to block). A release store, not a full fence (this runs
+     * once per loop turn): it only spares producers a signal. Until it is visible a producer may still see
+     * {@code SLEEPING} and signal needlessly (a spurious wake-up); it can never cost a needed signal, because
+     * the consumer only blocks after {@link #prepareToSleep}, whose sequentially consistent store and queue
+     * check come after this store and decide alone (the {@code WakeupStress.WakeThenSleepAgain} jcstress test).
+     */
     public void awake() {
-        state.set(AWAKE);
+        state.setRelease(AWAKE);
     }
 
     /** Producer, after enqueueing: true when this producer must signal the consumer (exactly one does). */

@@ -2,9 +2,11 @@ package io.isthmus.engine.uring;
 
 import static io.isthmus.bindings.LinuxIoUring.*;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import io.isthmus.bindings.Errno;
+import io.isthmus.bindings.IoUringPrep;
 import io.isthmus.bindings.SysMman;
 import io.isthmus.bindings.Liburing;
 import io.isthmus.bindings.NativeLibraries;
@@ -23,14 +25,21 @@ import java.lang.invoke.VarHandle;
  * array are kernel mappings owned by this object, unmapped by {@link #close()}. Native calls return
  * {@code >= 0} or {@code -errno}.
  *
- * <p>Submission: {@link #nextSqe()} hands out the byte offset of a free SQE in {@link #sqes()}; the caller fills
- * it ({@link io.isthmus.bindings.IoUringPrep}); {@link #enter(int, int)} publishes the new tail with a release
+ * <p>Submission: {@link #nextSqe()} hands out the address of a free SQE; the caller fills it
+ * ({@link io.isthmus.bindings.IoUringPrep}); {@link #enter(int, int)} publishes the new tail with a release
  * store and submits everything pending in one system call. Completion: {@link #cqReady()} reads the kernel's
  * tail with an acquire load; entries are read with {@link #cqeUserData(int)} etc. and released with
- * {@link #cqAdvance(int)}.
+ * {@link #cqAdvance(int)} (or {@link #cqConsume()} per entry and {@link #cqPublish()} per batch).
+ *
+ * <p>The per-operation accesses (SQ/CQ indexes, CQEs) go through {@link IoUringPrep#MEMORY}, a constant
+ * segment over the whole address space, at addresses computed here from the kernel's offsets: the JIT folds
+ * its checks, where the mapping's own segment, a field, had its scope and bounds reloaded and checked on
+ * every access. Every address is inside the mappings by construction (indexes are masked), and the mappings
+ * live until {@link #close()}.
  */
 public final class Ring implements AutoCloseable {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final MemorySegment MEM = IoUringPrep.MEMORY;
 
     private final int fd;
     private final int features;
@@ -43,11 +52,13 @@ public final class Ring implements AutoCloseable {
     private final long ringsSize;
     private final MemorySegment sqes;
     private final long sqesSize;
-    private final long sqHead, sqTail, sqFlags, cqHead, cqTail, cqes;
+    private final long sqHead, sqTail, sqFlags, cqHead, cqTail, cqes; // absolute addresses in the mappings
+    private final long sqesAddr;
 
     private int sqeTail;        // next SQE to hand out (local, not yet visible to the kernel)
     private int submittedTail;  // last tail published to the kernel
-    private int cqHeadLocal;
+    private int cqHeadLocal;    // next completion to read
+    private int cqHeadPublished; // last head handed back to the kernel
     private int sqHeadCached;   // last SQ head read from the kernel (it only moves forward)
     private boolean closed;
 
@@ -62,22 +73,25 @@ public final class Ring implements AutoCloseable {
         this.ringsSize = ringsSize;
         this.sqes = sqes;
         this.sqesSize = sqesSize;
-        this.sqHead = params.get(JAVA_INT, p("sq_off", "head"));
-        this.sqTail = params.get(JAVA_INT, p("sq_off", "tail"));
-        this.sqFlags = params.get(JAVA_INT, p("sq_off", "flags"));
-        this.cqHead = params.get(JAVA_INT, p("cq_off", "head"));
-        this.cqTail = params.get(JAVA_INT, p("cq_off", "tail"));
-        this.cqes = params.get(JAVA_INT, p("cq_off", "cqes"));
+        long base = rings.address();
+        this.sqesAddr = sqes.address();
+        this.sqHead = base + params.get(JAVA_INT, p("sq_off", "head"));
+        this.sqTail = base + params.get(JAVA_INT, p("sq_off", "tail"));
+        this.sqFlags = base + params.get(JAVA_INT, p("sq_off", "flags"));
+        this.cqHead = base + params.get(JAVA_INT, p("cq_off", "head"));
+        this.cqTail = base + params.get(JAVA_INT, p("cq_off", "tail"));
+        this.cqes = base + params.get(JAVA_INT, p("cq_off", "cqes"));
         this.sqMask = rings.get(JAVA_INT, params.get(JAVA_INT, p("sq_off", "ring_mask")));
         this.cqMask = rings.get(JAVA_INT, params.get(JAVA_INT, p("cq_off", "ring_mask")));
         long array = params.get(JAVA_INT, p("sq_off", "array"));
         for (int i = 0; i < sqEntries; i++) {
             rings.set(JAVA_INT, array + 4L * i, i); // identity: SQE i is slot i of the array
         }
-        this.sqeTail = rings.get(JAVA_INT, sqTail);
+        this.sqeTail = MEM.get(JAVA_INT, sqTail);
         this.submittedTail = sqeTail;
-        this.cqHeadLocal = rings.get(JAVA_INT, cqHead);
-        this.sqHeadCached = rings.get(JAVA_INT, sqHead);
+        this.cqHeadLocal = MEM.get(JAVA_INT, cqHead);
+        this.cqHeadPublished = cqHeadLocal;
+        this.sqHeadCached = MEM.get(JAVA_INT, sqHead);
     }
 
     private static long p(String... path) {
@@ -227,22 +241,25 @@ public final class Ring implements AutoCloseable {
         return cqEntries;
     }
 
-    /** The mapped SQE array; entries are addressed by the byte offsets {@link #nextSqe()} returns. */
+    /** The mapped SQE array. */
     public MemorySegment sqes() {
         return sqes;
     }
 
-    /** Byte offset of a free SQE, or -1 when the submission queue is full (call {@link #enter} first). */
+    /**
+     * Address of a free SQE (to fill with {@link io.isthmus.bindings.IoUringPrep}), or 0 when the submission
+     * queue is full (call {@link #enter} first).
+     */
     public long nextSqe() {
         if (sqeTail - sqHeadCached >= sqEntries) {
-            sqHeadCached = (int) INT.getAcquire(rings, sqHead); // the kernel's view, only when ours says full
+            sqHeadCached = (int) INT.getAcquire(MEM, sqHead); // the kernel's view, only when ours says full
             if (sqeTail - sqHeadCached >= sqEntries) {
-                return -1;
+                return 0;
             }
         }
-        long base = (long) (sqeTail & sqMask) * SQE_SIZE;
+        long sqe = sqesAddr + (long) (sqeTail & sqMask) * SQE_SIZE;
         sqeTail++;
-        return base;
+        return sqe;
     }
 
     /** SQEs filled but not yet submitted. */
@@ -258,9 +275,10 @@ public final class Ring implements AutoCloseable {
      * @return the number of SQEs submitted, or -errno (-EINTR when a signal interrupted the wait)
      */
     public int enter(int minComplete, int extraFlags) {
+        cqPublish(); // the kernel sees every consumed completion's slot as free before it posts more
         int toSubmit = sqeTail - submittedTail;
         if (toSubmit > 0) {
-            INT.setRelease(rings, sqTail, sqeTail);
+            INT.setRelease(MEM, sqTail, sqeTail);
             submittedTail = sqeTail;
         }
         int flags = extraFlags;
@@ -279,7 +297,7 @@ public final class Ring implements AutoCloseable {
 
     /** Completions ready to be read, starting at {@link #cqHeadLocal}. */
     public int cqReady() {
-        return (int) INT.getAcquire(rings, cqTail) - cqHeadLocal;
+        return (int) INT.getAcquire(MEM, cqTail) - cqHeadLocal;
     }
 
     private long cqeOffset(int i) {
@@ -288,26 +306,54 @@ public final class Ring implements AutoCloseable {
 
     /** user_data of the i-th ready completion (0 = the oldest). */
     public long cqeUserData(int i) {
-        return rings.get(JAVA_LONG, cqeOffset(i) + CQE_USER_DATA);
+        return MEM.get(JAVA_LONG_UNALIGNED, cqeOffset(i) + CQE_USER_DATA);
     }
 
     public int cqeRes(int i) {
-        return rings.get(JAVA_INT, cqeOffset(i) + CQE_RES);
+        return MEM.get(JAVA_INT_UNALIGNED, cqeOffset(i) + CQE_RES);
     }
 
     public int cqeFlags(int i) {
-        return rings.get(JAVA_INT, cqeOffset(i) + CQE_FLAGS);
+        return MEM.get(JAVA_INT_UNALIGNED, cqeOffset(i) + CQE_FLAGS);
     }
 
     /** res (low 32 bits) and flags (high 32 bits) of the i-th ready completion, in one load. */
     public long cqeResAndFlags(int i) {
-        return rings.get(JAVA_LONG, cqeOffset(i) + CQE_RES);
+        return MEM.get(JAVA_LONG_UNALIGNED, cqeOffset(i) + CQE_RES);
     }
 
     /** Hands n read completions back to the kernel (release store of the CQ head). */
     public void cqAdvance(int n) {
         cqHeadLocal += n;
-        INT.setRelease(rings, cqHead, cqHeadLocal);
+        cqPublish();
+    }
+
+    /** The kernel's CQ tail (acquire load): completions up to it are readable. */
+    public int cqTail() {
+        return (int) INT.getAcquire(MEM, cqTail);
+    }
+
+    /** The next completion to read: {@link #cqeUserData(int) cqeUserData(0)} reads the entry at this head. */
+    public int cqHead() {
+        return cqHeadLocal;
+    }
+
+    /**
+     * Marks the oldest ready completion as read, without telling the kernel yet: the head is published by
+     * {@link #cqPublish()} (once per batch of completions, as liburing's {@code io_uring_cq_advance}) and before
+     * every {@link #enter}. Until then the kernel sees those entries as still occupied, which only matters if
+     * the CQ fills up, and {@code IORING_FEAT_NODROP} keeps completions in that case.
+     */
+    public void cqConsume() {
+        cqHeadLocal++;
+    }
+
+    /** Publishes the consumed completions to the kernel (release store of the CQ head), if there are new ones. */
+    public void cqPublish() {
+        if (cqHeadPublished != cqHeadLocal) {
+            cqHeadPublished = cqHeadLocal;
+            INT.setRelease(MEM, cqHead, cqHeadLocal);
+        }
     }
 
     /** Calls io_uring_register on this ring; returns >= 0 or -errno. */

@@ -241,4 +241,49 @@ class IoThreadTest {
             assertEquals(accepted.get(), ran.get(), "round " + round + ": an accepted task was dropped");
         }
     }
+
+    @Test
+    void callbacksThatOverfillBothQueuesStillSeeEveryCompletionExactlyOnce() throws Exception {
+        // 8 SQ entries, 1024 CQ entries: each of 8 completions submits 400 NOPs from its callback, so a callback
+        // fills the SQ (sqe() enters the kernel in the middle of a reaping pass) and the CQ overflows (the
+        // kernel's backlog; the head is published per pass, not per entry); every tag must arrive once
+        try (IoThread t = IoThread.start("test-fanout", 8)) {
+            int roots = 8, fanout = 400, total = roots + roots * fanout;
+            int[] seen = new int[total];
+            CompletableFuture<Integer> done = new CompletableFuture<>();
+            int[] count = {0};
+            Completion leaf = (res, flags, tag) -> {
+                seen[(int) tag]++;
+                if (res != 0 || ++count[0] == total) {
+                    done.complete(res != 0 ? res : t.inFlight());
+                }
+            };
+            Completion root = (res, flags, tag) -> {
+                seen[(int) tag]++;
+                count[0]++;
+                for (int j = 0; j < fanout; j++) {
+                    t.nop(leaf, roots + tag * fanout + j);
+                }
+                assertTrue(t.inFlight() >= fanout);
+            };
+            t.execute(() -> {
+                for (int i = 0; i < roots; i++) {
+                    t.nop(root, i);
+                }
+            });
+            assertEquals(0, done.get(10, TimeUnit.SECONDS), "no failure, and nothing in flight at the end");
+            for (int i = 0; i < total; i++) {
+                assertEquals(1, seen[i], "tag " + i);
+            }
+            // a pending operation counts as in flight; the loop's own doorbell read does not
+            CompletableFuture<Integer> pending = new CompletableFuture<>();
+            long[] id = new long[1];
+            assertEquals(1, t.submit(() -> {
+                id[0] = t.timeout(60_000_000_000L, (res, fl, tag) -> pending.complete(t.inFlight()), 0);
+                return t.inFlight();
+            }).get(5, TimeUnit.SECONDS));
+            t.execute(() -> t.cancel(id[0]));
+            assertEquals(0, pending.get(5, TimeUnit.SECONDS));
+        }
+    }
 }

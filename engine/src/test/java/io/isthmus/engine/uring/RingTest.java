@@ -39,9 +39,10 @@ class RingTest {
         try (Ring r = Ring.create(8, 16)) {
             assertTrue(r.sqEntries() >= 8);
             for (int i = 0; i < 3; i++) {
-                long base = r.nextSqe();
-                io.isthmus.bindings.IoUringPrep.prepNop(r.sqes(), base);
-                io.isthmus.bindings.IoUringPrep.setUserData(r.sqes(), base, 100 + i);
+                long sqe = r.nextSqe();
+                assertTrue(sqe >= r.sqes().address() && sqe < r.sqes().address() + r.sqes().byteSize());
+                io.isthmus.bindings.IoUringPrep.prepNop(sqe);
+                io.isthmus.bindings.IoUringPrep.setUserData(sqe, 100 + i);
             }
             assertEquals(3, r.pending());
             assertEquals(3, r.enter(3, 0));
@@ -54,7 +55,7 @@ class RingTest {
             assertEquals(0, r.cqReady());
             // the SQ refuses more than it holds until submitted
             int n = 0;
-            while (r.nextSqe() >= 0) {
+            while (r.nextSqe() != 0) {
                 n++;
             }
             assertEquals(r.sqEntries(), n);

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class JcstressTest {
     static final List<String> MUST_PASS = List.of(
             "TaskQueueStress.TwoProducers", "TaskQueueStress.ProducerAndPollingConsumer",
-            "TaskQueueStress.ProducerOrder", "WakeupStress.NoLostWakeup", "WakeupStress.ExactlyOneSignal");
+            "TaskQueueStress.ProducerOrder", "WakeupStress.NoLostWakeup", "WakeupStress.ExactlyOneSignal",
+            "WakeupStress.WakeThenSleepAgain");
     static final String MUST_FAIL = "BrokenWakeupStress.CheckBeforeOffer";
     static final String PKG = "io.isthmus.engine.loop.jcstress.";
 

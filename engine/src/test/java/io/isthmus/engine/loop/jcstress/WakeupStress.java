@@ -11,6 +11,7 @@ import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
@@ -69,6 +70,36 @@ public final class WakeupStress {
         public void producer2(II_Result r) {
             q.offer(() -> { });
             r.r2 = w.needsSignal() ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
+    @Description("A consumer back from sleep (awake: a release store) looks at the queue and announces sleep again"
+            + " while a producer posts: it blocks only if signalled.")
+    @Outcome(id = "0, 0, 1", expect = FORBIDDEN, desc = "lost wake-up: consumer missed the task, blocks, no signal")
+    @Outcome(expect = ACCEPTABLE, desc = "the consumer saw the task, or stays awake, or is signalled")
+    @State
+    public static class WakeThenSleepAgain {
+        final TaskQueue q = new TaskQueue();
+        final Wakeup w = new Wakeup();
+
+        public WakeThenSleepAgain() {
+            if (!w.prepareToSleep(q)) { // the consumer was asleep
+                throw new IllegalStateException("an empty queue must let the consumer sleep");
+            }
+        }
+
+        @Actor
+        public void producer(III_Result r) {
+            q.offer(() -> { });
+            r.r1 = w.needsSignal() ? 1 : 0;
+        }
+
+        @Actor
+        public void consumer(III_Result r) {
+            w.awake();
+            r.r2 = q.poll() != null ? 1 : 0;
+            r.r3 = r.r2 == 0 && w.prepareToSleep(q) ? 1 : 0;
         }
     }
 }
