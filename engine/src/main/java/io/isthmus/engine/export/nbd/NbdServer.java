@@ -2,6 +2,7 @@ package io.isthmus.engine.export.nbd;
 
 import io.isthmus.bindings.Errno;
 import io.isthmus.bindings.NetinetIn;
+import io.isthmus.bindings.NetinetTcp;
 import io.isthmus.bindings.Posix;
 import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.EngineException;
@@ -35,6 +36,13 @@ import java.util.concurrent.TimeUnit;
  * shared arena freed on {@link #stop}. Native calls return {@code >= 0} or {@code -errno}.
  */
 public final class NbdServer implements NbdExportTable {
+    /** The int 1, for setsockopt; read-only, shared by all threads. */
+    private static final MemorySegment INT_ONE = Arena.global().allocate(ValueLayout.JAVA_INT);
+
+    static {
+        INT_ONE.set(ValueLayout.JAVA_INT, 0, 1);
+    }
+
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
     public static final int DEFAULT_MAX_CONNECTIONS = 100;
     public static final int DEFAULT_HANDSHAKE_MAX_SECONDS = 10;
@@ -214,6 +222,10 @@ public final class NbdServer implements NbdExportTable {
             finishStopIfIdle();
             return;
         }
+        // Replies leave in one sendmsg each batch; Nagle would hold a reply back until the previous one is
+        // acknowledged. QEMU disables it on NBD sockets too (qio_channel_set_delay). Fails harmlessly
+        // (EOPNOTSUPP) on UNIX sockets.
+        Posix.setsockopt(res, NetinetIn.IPPROTO_TCP, NetinetTcp.TCP_NODELAY, INT_ONE, 4);
         liveConnections++;
         NbdNegotiation n = new NbdNegotiation(this, listenerThread, res);
         connections.add(n);
