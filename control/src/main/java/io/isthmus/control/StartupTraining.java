@@ -16,7 +16,7 @@ import java.util.stream.Stream;
 /**
  * The training run for the start-up cache ({@code bin/isthmus} runs it once after each build under
  * {@code -XX:AOTCacheOutput}): starts a daemon in this JVM exactly as {@link Main} does, with monitors on
- * a UNIX and a TCP socket and command-line objects, then plays a QMP session over the UNIX socket
+ * a UNIX and a TCP socket, command-line objects, block nodes and NBD exports, then plays a QMP session over the UNIX socket
  * (negotiation, the query commands, object-add/-del, the error paths) and quits. What this loads,
  * links and profiles is what the daemon's start and first commands find ready in the cache.
  *
@@ -31,6 +31,8 @@ public final class StartupTraining {
         "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}",
         "{\"execute\": \"query-version\", \"id\": 1}",
         "{\"execute\": \"query-commands\"}",
+        "{\"execute\": \"query-block-exports\"}",
+        "{\"execute\": \"query-named-block-nodes\"}",
         "{\"execute\": \"query-qmp-schema\"}",
         "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"iothread\", \"id\": \"io1\"}}",
         "{\"execute\": \"object-add\", \"arguments\": {\"qom-type\": \"secret\", \"id\": \"s1\", \"data\": \"aGk=\", \"format\": \"base64\"}}",
@@ -63,10 +65,24 @@ public final class StartupTraining {
 
     private static boolean run(Path dir) throws Exception {
         Path sock = dir.resolve("qmp.sock");
+        Path img = dir.resolve("train.img");
+        try (var f = java.nio.channels.FileChannel.open(img, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            f.truncate(0).write(ByteBuffer.allocate(1), (1 << 20) - 1); // a 1 MiB sparse image
+        }
+        // Block nodes, an NBD server and exports as users start them: their set-up (io_uring, the FFM
+        // downcalls, the NBD listener) runs before a monitor given after them can greet.
         String[] argv = {
             "--chardev", "socket,id=m0,path=" + sock + ",server=on,wait=off", "--monitor", "chardev=m0",
             "--chardev", "socket,id=m1,host=127.0.0.1,port=0,server=on,wait=off", "--monitor", "m1,pretty=on",
             "--object", "secret,id=sec0,data=x", "--object", "{\"qom-type\": \"authz-list\", \"id\": \"al0\"}",
+            "--object", "iothread,id=tio0",
+            "--blockdev", "driver=file,node-name=f0,filename=" + img,
+            "--blockdev", "raw,node-name=r0,file=f0",
+            "--blockdev", "{\"driver\": \"null-co\", \"node-name\": \"n0\", \"size\": 1048576}",
+            "--nbd-server", "addr.type=unix,addr.path=" + dir.resolve("nbd.sock"),
+            "--export", "nbd,id=e0,node-name=r0,writable=on",
+            "--export", "{\"type\": \"nbd\", \"id\": \"e1\", \"node-name\": \"n0\", \"iothread\": \"tio0\"}",
         };
         List<Getopt.Item> items = Getopt.parse(Main.PROG, argv);
         int[] status = {-1};
@@ -80,7 +96,11 @@ public final class StartupTraining {
                 ok &= readLine(ch).startsWith("{\"");
             }
             send(ch, "{\"execute\": \"quit\"}");
-            ok &= readLine(ch).equals("{\"return\": {}}");
+            String reply = readLine(ch);
+            while (reply.startsWith("{\"timestamp\"")) { // BLOCK_EXPORT_DELETED of the exports come first
+                reply = readLine(ch);
+            }
+            ok &= reply.equals("{\"return\": {}}");
         }
         daemon.join(30_000);
         return ok && status[0] == 0;
