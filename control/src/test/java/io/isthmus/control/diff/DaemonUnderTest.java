@@ -15,8 +15,8 @@ import java.util.stream.Stream;
  * on the test class path, started exactly as bin/isthmus starts it, minus the launcher), each in a
  * private temporary directory. {@link #close} kills the process and removes the directory.
  */
-final class DaemonUnderTest implements AutoCloseable {
-    enum Kind { QSD, ISTHMUS }
+public final class DaemonUnderTest implements AutoCloseable {
+    public enum Kind { QSD, ISTHMUS }
 
     final Kind kind;
     final Path dir;
@@ -39,8 +39,8 @@ final class DaemonUnderTest implements AutoCloseable {
         return false;
     }
 
-    /** The command that runs this kind of daemon, before its options. */
-    static List<String> command(Kind kind) {
+    /** The command that runs this kind of daemon, before its options (also used by the e2e tests). */
+    public static List<String> command(Kind kind) {
         List<String> cmd = new ArrayList<>();
         if (kind == Kind.QSD) {
             cmd.add("qemu-storage-daemon");

@@ -1,10 +1,10 @@
 package io.isthmus.control.e2e;
 
+import io.isthmus.control.diff.DaemonUnderTest;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -31,20 +31,7 @@ final class Daemon implements AutoCloseable {
     }
 
     static List<String> command(Kind kind) {
-        List<String> cmd = new ArrayList<>();
-        if (kind == Kind.QSD) {
-            cmd.add("qemu-storage-daemon");
-        } else {
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.add("--enable-native-access=ALL-UNNAMED");
-            cmd.add("-XX:+UseSerialGC");
-            cmd.add("-XX:TieredStopAtLevel=1");
-            cmd.add("-Xshare:auto");
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add("io.isthmus.control.Main");
-        }
-        return cmd;
+        return DaemonUnderTest.command(kind == Kind.QSD ? DaemonUnderTest.Kind.QSD : DaemonUnderTest.Kind.ISTHMUS);
     }
 
     /**
