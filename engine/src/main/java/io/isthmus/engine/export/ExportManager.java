@@ -180,15 +180,16 @@ public final class ExportManager {
      * so that BLOCK_EXPORT_DELETED comes in the order qemu-storage-daemon announces it at exit.
      */
     public void closeAll(String type) {
-        List<CompletableFuture<Void>> waits = new ArrayList<>();
-        for (BlockExport e : list().reversed()) {
-            if (type == null || type.equals(e.type())) {
-                waits.add(whenGone(e.id()));
-                e.requestShutdownOnce();
-            }
-        }
+        // One export at a time, oldest first, each gone before the next is shut down: QSD's order of the
+        // BLOCK_EXPORT_DELETED events at exit (shutting them down together let their IoThreads finish in any
+        // order).
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        for (CompletableFuture<Void> w : waits) {
+        for (BlockExport e : list().reversed()) {
+            if (type != null && !type.equals(e.type())) {
+                continue;
+            }
+            CompletableFuture<Void> w = whenGone(e.id());
+            e.requestShutdownOnce();
             while (!w.isDone() && System.nanoTime() < deadline) { // a stuck export must not block exit forever
                 pump.run();
                 try {
