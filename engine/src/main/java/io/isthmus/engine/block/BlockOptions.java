@@ -44,6 +44,23 @@ public final class BlockOptions {
     public Long latencyNs;
     public Boolean readZeroes;
 
+    // ---- qcow2 (file above: fileRef / fileInline)
+    /** The backing child by node-name; {@link #backingInline} for an inline definition; neither: the image's own. */
+    public String backingRef;
+    public BlockOptions backingInline;
+    /** {@code "backing": null}: open without a backing file whatever the image header names. */
+    public boolean backingNone;
+    public Boolean lazyRefcounts;
+    public Boolean passDiscardRequest;
+    public Boolean passDiscardSnapshot;
+    public Boolean passDiscardOther;
+    /** Cache sizing (accepted; the driver sizes its caches itself) and the options this driver refuses. */
+    public Long cacheSize, l2CacheSize, l2CacheEntrySize, refcountCacheSize, cacheCleanInterval;
+    /** {@code encrypt} was given (encrypted qcow2 is not supported: refused at open). */
+    public boolean encryptGiven;
+    /** {@code data-file} was given (external data files are not supported: refused at open). */
+    public boolean dataFileGiven;
+
     public static BlockOptions of(String driver, String nodeName) {
         BlockOptions o = new BlockOptions();
         o.driver = driver;
