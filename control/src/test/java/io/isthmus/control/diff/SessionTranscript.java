@@ -10,14 +10,14 @@ import java.util.regex.Pattern;
 /**
  * Runs a {@link QmpScript} against one daemon and records, per step, the replies in order (masked:
  * the greeting's and query-version's {@code package}, the daemon's private directory as {@code DIR}, and
- * the two random digits QEMU ends a generated node name with) and, for the whole session, the events as a
+ * generated node names, which end in two random digits in QEMU) and, for the whole session, the events as a
  * multiset (timestamps masked). {@code DIR} in a command is replaced by the daemon's directory.
  */
 final class SessionTranscript {
     private static final Pattern PACKAGE = Pattern.compile("\"package\": \"[^\"]*\"");
     private static final Pattern TIMESTAMP = Pattern.compile(
             "\"timestamp\": \\{(\\s*)\"seconds\": \\d+,(\\s*)\"microseconds\": \\d+(\\s*)\\}");
-    private static final Pattern GENERATED_NODE_NAME = Pattern.compile("#block(\\d+)\\d\\d(?!\\d)");
+    private static final Pattern GENERATED_NODE_NAME = Pattern.compile("#block\\d+");
     private static final long READ_TIMEOUT_MS = 5000;
 
     private final String dir;
@@ -117,7 +117,7 @@ final class SessionTranscript {
 
     private String mask(String m) {
         m = m.replace(dir, "DIR");
-        m = GENERATED_NODE_NAME.matcher(m).replaceAll("#block$1NN");
+        m = GENERATED_NODE_NAME.matcher(m).replaceAll("#blockN");
         m = PACKAGE.matcher(m).replaceAll("\"package\": \"<PACKAGE>\"");
         return TIMESTAMP.matcher(m).replaceAll("\"timestamp\": {$1\"seconds\": S,$2\"microseconds\": US$3}");
     }
