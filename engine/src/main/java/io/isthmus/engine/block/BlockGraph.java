@@ -118,15 +118,25 @@ public final class BlockGraph {
                 }
                 yield new NullNode(name, o);
             }
-            case "raw" -> openRaw(name, o);
+            case "raw" -> openFormat(name, o, false);
+            case "qcow2" -> openFormat(name, o, true);
             default -> throw new EngineException("Unknown driver: '" + o.driver + "'");
         };
         nodes.put(name, n);
         order.add(n);
+        if (n instanceof Qcow2Node q) {
+            try {
+                openBacking(q, o);
+            } catch (RuntimeException e) {
+                destroy(q);
+                throw e;
+            }
+        }
         return n;
     }
 
-    private BlockNode openRaw(String name, BlockOptions o) throws EngineException {
+    /** raw or qcow2 over its {@code file} child (inline, or an existing node by name). */
+    private BlockNode openFormat(String name, BlockOptions o, boolean qcow2) throws EngineException {
         BlockNode file;
         boolean owned;
         if (o.fileInline != null) {
@@ -140,14 +150,79 @@ public final class BlockGraph {
             owned = false;
         }
         try {
-            return RawNode.open(name, o, file, owned);
+            return qcow2 ? Qcow2Node.open(name, o, file, owned) : RawNode.open(name, o, file, owned);
         } catch (RuntimeException e) {
             if (owned) {
-                forget(file);
-                file.close();
+                destroy(file);
             }
             throw e;
         }
+    }
+
+    /**
+     * The backing child of a qcow2 node: {@code backing: null} none, a node-name that node, an inline definition,
+     * or else the file the image header names, opened read-only with its format from the header or probed (qcow2 or
+     * raw), as QEMU's bdrv_open_backing_file.
+     */
+    private void openBacking(Qcow2Node q, BlockOptions o) throws EngineException {
+        if (o.backingNone) {
+            return;
+        }
+        if (o.backingRef != null) {
+            BlockNode b = nodes.get(o.backingRef);
+            if (b == null) {
+                throw new EngineException("Cannot find device='" + o.backingRef + "' nor node-name='" + o.backingRef
+                        + "'");
+            }
+            q.attachBacking(b, false);
+            return;
+        }
+        BlockOptions bo = o.backingInline;
+        if (bo == null) {
+            String path = q.fullBackingFilename();
+            if (path == null) {
+                return;
+            }
+            BlockOptions fo = BlockOptions.of("file", null);
+            fo.filename = path;
+            bo = BlockOptions.of(q.backingFormat(), null);
+            bo.fileInline = fo;
+            bo.readOnly = true;
+            bo.cacheDirect = o.cacheDirect;
+            bo.cacheNoFlush = o.cacheNoFlush;
+            bo.forceShare = o.forceShare;
+            if (bo.driver == null) {
+                bo.driver = probeFormat(path);
+            }
+        } else if (bo.readOnly == null) {
+            bo.readOnly = true;
+        }
+        BlockNode b;
+        try {
+            b = open(bo, o);
+        } catch (EngineException e) {
+            throw new EngineException("Could not open backing file: " + e.getMessage());
+        }
+        try {
+            q.attachBacking(b, true);
+        } catch (RuntimeException e) {
+            destroy(b);
+            throw e;
+        }
+    }
+
+    /** qcow2 if the file starts with its magic, raw otherwise (also when it cannot be read: open reports that). */
+    private static String probeFormat(String path) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(java.nio.file.Path.of(path))) {
+            byte[] m = in.readNBytes(4);
+            if (m.length == 4 && (m[0] & 0xff) == 'Q' && (m[1] & 0xff) == 'F' && (m[2] & 0xff) == 'I'
+                    && (m[3] & 0xff) == 0xfb) {
+                return "qcow2";
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // open reports it with QEMU's text
+        }
+        return "raw";
     }
 
     /** QEMU's bdrv_inherited_options for a protocol child defined inline. */

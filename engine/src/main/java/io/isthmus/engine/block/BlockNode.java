@@ -673,6 +673,24 @@ public abstract class BlockNode {
     // =============================================================================================================
     // helpers for drivers
 
+    /** The state object of this node's frame of the request (null until set; survives forwards to children). */
+    protected final Object frameState(BlockRequest req) {
+        return req.frameState[req.depth - 1];
+    }
+
+    protected final void setFrameState(BlockRequest req, Object state) {
+        req.frameState[req.depth - 1] = state;
+    }
+
+    /**
+     * Reads {@code dst.byteSize()} bytes at {@code offset} synchronously on the calling thread: the slow path of a
+     * format driver above this node (copy-on-write from a backing file, compressed clusters, metadata). Bytes past
+     * the end read as zeroes. Returns 0 or -errno. Blocks: never used on the guest data path.
+     */
+    int readSync(long offset, MemorySegment dst) {
+        return -Errno.ENOTSUP;
+    }
+
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     /** The memory of iovec {@code i} as a segment. */

@@ -64,8 +64,11 @@ public final class BlockRequest {
 
     // ---- block-layer state (package-private): the stack of nodes the request passes through (a raw node
     // forwards it to its file child, ...), with what each node must restore before completing to its parent.
-    static final int MAX_DEPTH = 8;
+    static final int MAX_DEPTH = 16;
     final BlockNode[] frameNode = new BlockNode[MAX_DEPTH];
+    /** Per-frame driver state that must survive a forward to a child (which may use the scratch fields). Kept
+     *  across reuses of the request, so a driver can recycle its state object instead of allocating one. */
+    final Object[] frameState = new Object[MAX_DEPTH];
     final long[] frameOffset = new long[MAX_DEPTH];
     final long[] frameLength = new long[MAX_DEPTH];
     final int[] frameOpFlags = new int[MAX_DEPTH];

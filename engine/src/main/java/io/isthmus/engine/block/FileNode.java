@@ -264,6 +264,125 @@ final class FileNode extends BlockNode {
         length = roundUp(newSize, 512);
     }
 
+    // =============================================================================================================
+    // synchronous access for a format driver above (qcow2 metadata, copy-on-write): blocking, on the calling thread
+
+    @Override
+    int readSync(long offset, MemorySegment dst) {
+        if (reqAlign > 1 && !alignedSync(offset, dst)) {
+            return bounceSync(offset, dst, false);
+        }
+        long done = 0;
+        long n = dst.byteSize();
+        while (done < n) {
+            long r = Posix.pread(fd, dst.asSlice(done), n - done, offset + done);
+            if (r == -Errno.EINTR) {
+                continue;
+            }
+            if (r < 0) {
+                return (int) r;
+            }
+            if (r == 0) {
+                dst.asSlice(done).fill((byte) 0); // past EOF
+                return 0;
+            }
+            done += r;
+        }
+        return 0;
+    }
+
+    /** Writes all of {@code src} at {@code offset}; the node's length follows a write past the end. 0 or -errno. */
+    int writeSync(long offset, MemorySegment src) {
+        if (reqAlign > 1 && !alignedSync(offset, src)) {
+            return bounceSync(offset, src, true);
+        }
+        long done = 0;
+        long n = src.byteSize();
+        while (done < n) {
+            long r = Posix.pwrite(fd, src.asSlice(done), n - done, offset + done);
+            if (r == -Errno.EINTR) {
+                continue;
+            }
+            if (r < 0) {
+                return (int) r;
+            }
+            if (r == 0) {
+                return -Errno.ENOSPC;
+            }
+            done += r;
+        }
+        grownTo(offset + n);
+        return 0;
+    }
+
+    /** Records that the file now reaches {@code end} bytes (a write past the old end). */
+    void grownTo(long end) {
+        if (end > fileSize) {
+            synchronized (this) {
+                if (end > fileSize) {
+                    fileSize = end;
+                    length = roundUp(end, 512);
+                }
+            }
+        }
+    }
+
+    int flushSync() {
+        if (noFlushOrReadOnly()) {
+            return 0;
+        }
+        int r;
+        do {
+            r = Posix.fdatasync(fd);
+        } while (r == -Errno.EINTR);
+        return r;
+    }
+
+    private boolean noFlushOrReadOnly() {
+        return cacheNoFlush() || readOnly;
+    }
+
+    /** Deallocates [offset, offset + len) keeping the size (a discard passed down); errors are ignored as QEMU's. */
+    void punchSync(long offset, long len) {
+        if (!hostDevice && !readOnly) {
+            Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
+        }
+    }
+
+    private boolean alignedSync(long offset, MemorySegment s) {
+        return ((offset | s.byteSize()) & (reqAlign - 1)) == 0 && (s.address() & (memAlign - 1)) == 0;
+    }
+
+    /** O_DIRECT with an unaligned range: read-modify-write through an aligned buffer. */
+    private int bounceSync(long offset, MemorySegment s, boolean write) {
+        long start = offset & -(long) reqAlign;
+        long end = roundUp(offset + s.byteSize(), reqAlign);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment b = a.allocate(end - start, Math.max(memAlign, reqAlign));
+            long r = Posix.pread(fd, b, b.byteSize(), start);
+            if (r < 0) {
+                return (int) r;
+            }
+            if (r < b.byteSize()) {
+                b.asSlice(r).fill((byte) 0);
+            }
+            if (!write) {
+                MemorySegment.copy(b, offset - start, s, 0, s.byteSize());
+                return 0;
+            }
+            MemorySegment.copy(s, 0, b, offset - start, s.byteSize());
+            long w = Posix.pwrite(fd, b, b.byteSize(), start);
+            if (w < 0) {
+                return (int) w;
+            }
+            if (w < b.byteSize()) {
+                return -Errno.ENOSPC;
+            }
+            grownTo(offset + s.byteSize());
+            return 0;
+        }
+    }
+
     @Override
     void close() {
         if (!closed) {

@@ -138,6 +138,20 @@ final class RawNode extends BlockNode {
     }
 
     @Override
+    int readSync(long off, java.lang.foreign.MemorySegment dst) {
+        long len = length();
+        if (off >= len) {
+            dst.fill((byte) 0);
+            return 0;
+        }
+        long n = Math.min(dst.byteSize(), len - off);
+        if (n < dst.byteSize()) {
+            dst.asSlice(n).fill((byte) 0);
+        }
+        return file.readSync(off + offset, dst.asSlice(0, n));
+    }
+
+    @Override
     protected void doRead(BlockRequest req) {
         forward(req, file, req.offset + offset);
     }

@@ -1,0 +1,302 @@
+package io.isthmus.engine.block;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isthmus.engine.EngineException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The qcow2 driver against images made by qemu-img: random reads, writes, write-zeroes and discards checked against
+ * an in-memory model of the disk, then the image checked by {@code qemu-img check} (no errors, no leaks) and its
+ * contents by {@code qemu-img convert} to raw, compared with the model.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class Qcow2NodeTest {
+    private Path dir;
+    private BlockTestSupport t;
+    private BlockGraph graph;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        Peers.assumeIntegration("qemu-img");
+        dir = Files.createTempDirectory("qcow2-test");
+        t = new BlockTestSupport();
+        graph = new BlockGraph();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (graph != null) {
+            graph.closeAll();
+        }
+        if (t != null) {
+            t.close();
+        }
+        if (dir != null) {
+            try (var s = Files.walk(dir)) {
+                s.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private void qemuImg(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("qemu-img"));
+        cmd.addAll(List.of(args));
+        Peers.Result r = Peers.run(cmd.toArray(new String[0]));
+        assertEquals(0, r.exit(), String.join(" ", cmd) + ": " + r.out());
+    }
+
+    private BlockNode open(Path img, String name) throws EngineException {
+        BlockOptions f = BlockOptions.of("file", null);
+        f.filename = img.toString();
+        BlockOptions q = BlockOptions.of("qcow2", name);
+        q.fileInline = f;
+        q.discard = "unmap";
+        return graph.add(q);
+    }
+
+    private void checkClean(Path img) throws Exception {
+        Peers.Result r = Peers.run("qemu-img", "check", img.toString());
+        assertEquals(0, r.exit(), "qemu-img check: " + r.out());
+        assertTrue(r.out().contains("No errors were found"), r.out());
+    }
+
+    private byte[] rawContents(Path img) throws Exception {
+        Path raw = dir.resolve("out.raw");
+        qemuImg("convert", "-O", "raw", img.toString(), raw.toString());
+        return Files.readAllBytes(raw);
+    }
+
+    private void writeModel(BlockNode n, byte[] model, long off, byte[] data) throws Exception {
+        MemorySegment b = t.buffer(data.length, 0);
+        MemorySegment.copy(data, 0, b, ValueLayout.JAVA_BYTE, 0, data.length);
+        assertEquals(0, t.write(n, off, b, 0));
+        System.arraycopy(data, 0, model, (int) off, data.length);
+    }
+
+    private void readCheck(BlockNode n, byte[] model, long off, int len) throws Exception {
+        MemorySegment b = t.buffer(len, 0x5a);
+        assertEquals(0, t.read(n, off, b));
+        byte[] got = b.toArray(ValueLayout.JAVA_BYTE);
+        assertArrayEquals(Arrays.copyOfRange(model, (int) off, (int) off + len), got, "read at " + off + "+" + len);
+    }
+
+    /** Random operations against a model; whole-cluster discards read back as zeroes (v3) or unallocated (v2). */
+    private void randomOps(BlockNode n, byte[] model, int cluster, int ops, long seed) throws Exception {
+        Random rnd = new Random(seed);
+        int size = model.length;
+        for (int i = 0; i < ops; i++) {
+            int kind = rnd.nextInt(10);
+            int len = 1 + rnd.nextInt(Math.min(size, cluster * 3));
+            if (rnd.nextBoolean()) {
+                len = (len + 511) & ~511;
+            }
+            int off = rnd.nextInt(size - Math.min(len, size) + 1);
+            if (rnd.nextBoolean()) {
+                off &= ~511;
+            }
+            len = Math.min(len, size - off);
+            if (kind < 5) {
+                byte[] d = new byte[len];
+                rnd.nextBytes(d);
+                writeModel(n, model, off, d);
+            } else if (kind < 7) {
+                int flags = rnd.nextBoolean() ? BlockRequest.MAY_UNMAP : 0;
+                assertEquals(0, t.op(n, BlockRequest.WRITE_ZEROES, off, len, flags), "write zeroes");
+                Arrays.fill(model, off, off + len, (byte) 0);
+            } else if (kind < 8) {
+                assertEquals(0, t.op(n, BlockRequest.DISCARD, off, len, 0), "discard");
+                long first = ((long) off + cluster - 1) / cluster * cluster;
+                long last = (long) (off + len) / cluster * cluster;
+                if (off + len == size) {
+                    last = off + len;
+                }
+                if (last > first) {
+                    Arrays.fill(model, (int) first, (int) last, (byte) 0);
+                }
+            } else {
+                readCheck(n, model, off, len);
+            }
+        }
+        readCheck(n, model, 0, size);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cluster_size=65536", "cluster_size=512,refcount_bits=1", "cluster_size=4096,refcount_bits=64",
+            "cluster_size=2M", "compat=0.10,cluster_size=4096", "cluster_size=1024,refcount_bits=4"})
+    void randomOperationsMatchTheModelAndLeaveACleanImage(String opts) throws Exception {
+        Path img = dir.resolve("a.qcow2");
+        int size = 6 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", "-o", opts, img.toString(), Integer.toString(size));
+        BlockNode n = open(img, "q");
+        int cluster = ((Qcow2Node) n).clusterSize();
+        byte[] model = new byte[size];
+        randomOps(n, model, cluster, 300, opts.hashCode());
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+
+    @Test
+    void growsTheRefcountTableWhenTheImageFillsUp() throws Exception {
+        // 512-byte clusters with 16-bit refcounts: one refcount block covers 128 KiB, the one-cluster table 8 MiB
+        Path img = dir.resolve("g.qcow2");
+        int size = 24 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", "-o", "cluster_size=512", img.toString(), Integer.toString(size));
+        BlockNode n = open(img, "q");
+        byte[] model = new byte[size];
+        Random rnd = new Random(7);
+        int chunk = 1 << 20;
+        for (int off = 0; off < size; off += chunk) {
+            byte[] d = new byte[chunk];
+            rnd.nextBytes(d);
+            writeModel(n, model, off, d);
+        }
+        readCheck(n, model, 0, size);
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+
+    @Test
+    void readsCompressedClustersAndRewritesThem() throws Exception {
+        Path src = dir.resolve("src.raw");
+        byte[] data = new byte[1 << 20];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) ((i / 7) % 13 == 0 ? i : 0x41 + (i % 5));
+        }
+        Files.write(src, data);
+        Path img = dir.resolve("c.qcow2");
+        qemuImg("convert", "-q", "-c", "-f", "raw", "-O", "qcow2", src.toString(), img.toString());
+        BlockNode n = open(img, "q");
+        byte[] model = data.clone();
+        readCheck(n, model, 0, model.length);
+        readCheck(n, model, 70000, 100);
+        randomOps(n, model, 65536, 60, 3);
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+
+    @Test
+    void backingChainReadsThroughAndCopiesOnWrite() throws Exception {
+        Path base = dir.resolve("base.qcow2");
+        int size = 4 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", base.toString(), Integer.toString(size));
+        byte[] model = new byte[size];
+        BlockNode b = open(base, "b");
+        Random rnd = new Random(11);
+        for (int off = 0; off < size; off += 192 << 10) {
+            byte[] d = new byte[Math.min(100_000, size - off)];
+            rnd.nextBytes(d);
+            writeModel(b, model, off, d);
+        }
+        graph.closeAll();
+        graph = new BlockGraph();
+        byte[] baseBytes = Files.readAllBytes(base);
+        Path top = dir.resolve("top.qcow2");
+        qemuImg("create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "-o", "cluster_size=4096",
+                top.toString());
+        Qcow2Node n = (Qcow2Node) open(top, "top");
+        assertNotNull(n.backing());
+        assertEquals("base.qcow2", n.backingFilename());
+        assertEquals(base.toString(), n.fullBackingFilename());
+        readCheck(n, model, 0, size);
+        long[] st = t.status(n, 0, 4096);
+        assertEquals(2, st[2], "allocated in the backing file: depth 2");
+        // discard in a v3 overlay hides the backing data behind zero clusters
+        randomOps(n, model, 4096, 200, 5);
+        graph.closeAll();
+        graph = null;
+        checkClean(top);
+        assertArrayEquals(baseBytes, Files.readAllBytes(base), "the backing file is never written");
+        assertArrayEquals(model, rawContents(top));
+    }
+
+    @Test
+    void internalSnapshotKeepsItsDataWhileTheActiveLayerChanges() throws Exception {
+        Path img = dir.resolve("s.qcow2");
+        int size = 2 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", img.toString(), Integer.toString(size));
+        BlockNode n = open(img, "q");
+        byte[] model = new byte[size];
+        Random rnd = new Random(13);
+        byte[] d = new byte[size];
+        rnd.nextBytes(d);
+        writeModel(n, model, 0, d);
+        graph.closeAll();
+        qemuImg("snapshot", "-c", "s1", img.toString());
+        byte[] snap = model.clone();
+        graph = new BlockGraph();
+        n = open(img, "q");
+        randomOps(n, model, 4096, 200, 17);
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+        qemuImg("snapshot", "-a", "s1", img.toString());
+        assertArrayEquals(snap, rawContents(img));
+    }
+
+    @Test
+    void refusesWhatIsNotQcow2() throws Exception {
+        Path raw = dir.resolve("plain.raw");
+        Files.write(raw, new byte[65536]);
+        BlockOptions f = BlockOptions.of("file", null);
+        f.filename = raw.toString();
+        BlockOptions q = BlockOptions.of("qcow2", "q");
+        q.fileInline = f;
+        EngineException e = assertThrows(EngineException.class, () -> graph.add(q));
+        assertEquals("Image is not in qcow2 format", e.getMessage());
+        assertTrue(graph.nodes().isEmpty(), "nothing left behind");
+    }
+
+    @Test
+    void missingBackingFileIsReportedAndNothingIsLeft() throws Exception {
+        Path top = dir.resolve("top.qcow2");
+        qemuImg("create", "-q", "-f", "qcow2", "-u", "-b", "gone.qcow2", "-F", "qcow2", top.toString(), "1M");
+        EngineException e = assertThrows(EngineException.class, () -> open(top, "top"));
+        assertEquals("Could not open backing file: Could not open '" + dir.resolve("gone.qcow2")
+                + "': No such file or directory", e.getMessage());
+        assertTrue(graph.nodes().isEmpty(), "nothing left behind");
+    }
+
+    @Test
+    void growsWithBlockResize() throws Exception {
+        Path img = dir.resolve("r.qcow2");
+        qemuImg("create", "-q", "-f", "qcow2", "-o", "cluster_size=512", img.toString(), "1M");
+        BlockNode n = open(img, "q");
+        graph.resize(n, 64L << 20); // 512-byte clusters: the L1 table must grow
+        assertEquals(64L << 20, n.length());
+        byte[] model = new byte[64 << 20];
+        byte[] d = new byte[4096];
+        new Random(1).nextBytes(d);
+        writeModel(n, model, (64 << 20) - 4096, d);
+        readCheck(n, model, (64 << 20) - 8192, 8192);
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+}
