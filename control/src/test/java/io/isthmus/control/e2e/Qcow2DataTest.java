@@ -42,7 +42,7 @@ class Qcow2DataTest {
      * Whether the cases run against Isthmus too (QSD always runs them, proving the test). Turned off only
      * while the qcow2 driver was missing from main.
      */
-    static final boolean RUN_ISTHMUS = false;
+    static final boolean RUN_ISTHMUS = true;
 
     private static final long K = 1024;
     private static final long M = 1024 * K;
@@ -457,7 +457,7 @@ class Qcow2DataTest {
                     "--export", "type=nbd,id=e1,node-name=b,name=b,writable=on"), nbd);
             Tools.Result r = Tools.run(60, "fio", "--name=alloc", "--ioengine=nbd", "--uri=" + nbdUri(nbd, "a"),
                     "--rw=randwrite", "--bs=4k", "--size=8M", "--offset_increment=8M", "--numjobs=4",
-                    "--iodepth=8", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1",
+                    "--iodepth=8", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1", "--verify_state_save=0",
                     "--group_reporting", "--output-format=json").ok();
             JsonNode job = Qmp.JSON.readTree(r.out().substring(r.out().indexOf('{'))).get("jobs").get(0);
             assertEquals(0, job.get("error").asInt(), r.out());
@@ -636,6 +636,15 @@ class Qcow2DataTest {
         require(Daemon.Kind.ISTHMUS);
         Path dir = Tools.tempDir();
         try {
+            // the control: the same options on a plain image open and serve
+            Path plain = create(dir, "plain.qcow2", null, M);
+            Path nbd = dir.resolve("nbd.sock");
+            try (Daemon d = Daemon.isthmus(dir, List.of("--blockdev", qcow2Node("disk0", plain, ""),
+                    "--nbd-server", "addr.type=unix,addr.path=" + nbd,
+                    "--export", "type=nbd,id=e0,node-name=disk0,name=disk"), nbd)) {
+                QemuIoDataTest.assertNoFailure(Tools.qemuIo(List.of("-r", "-f", "raw"), nbdUri(nbd, "disk"),
+                        "read -P 0 0 1M").ok());
+            }
             List<List<String>> creates = List.of(
                     List.of("-o", "compression_type=zstd"),
                     List.of("-o", "extended_l2=on"),
