@@ -112,6 +112,7 @@ class Qcow2DataTest {
             String uri = nbdUri(nbd, "disk");
             io(uri, writes);
             io(uri, ops.reads());
+            assertEquals(fileMap(img), map(uri, null), "block status over NBD vs qemu-img map of the file");
             rawIo(ref, writes);
             quit(d);
             assertCheckClean(img);
@@ -744,10 +745,11 @@ class Qcow2DataTest {
         long length = 0;
         String type = null;
         for (String line : r.out().strip().split("\n")) {
-            String[] f = line.strip().split("\\s+", 3);
+            String[] f = line.strip().split("\\s+", 4);
             long s = Long.parseLong(f[0]);
             long l = Long.parseLong(f[1]);
-            if (type != null && type.equals(f[2]) && start + length == s) {
+            String t = f[2] + " " + f[3];
+            if (type != null && type.equals(t) && start + length == s) {
                 length += l;
                 continue;
             }
@@ -756,12 +758,31 @@ class Qcow2DataTest {
             }
             start = s;
             length = l;
-            type = f[2];
+            type = t;
         }
         if (type != null) {
             extents.add(start + " " + length + " " + type);
         }
         return extents;
+    }
+
+    /**
+     * QEMU's reading of the image's metadata ({@code qemu-img map -U} on the file the daemon holds), as
+     * nbdinfo --map would print base:allocation for it: what the export's block status must say.
+     */
+    private static List<String> fileMap(Path img) throws IOException, InterruptedException {
+        String json = Tools.run(60, "qemu-img", "map", "-U", "--output=json", "-f", "qcow2", img.toString())
+                .ok().out();
+        List<String> out = new ArrayList<>();
+        for (String e : MapJson.extents(json)) {
+            String[] f = e.split("[+:]");
+            out.add(f[0] + " " + f[1] + " " + switch (f[2]) {
+                case "data" -> "0 data";
+                case "zero" -> "3 hole,zero";
+                default -> "1 hole";
+            });
+        }
+        return out;
     }
 
     /** Quits over QMP; the daemon must exit 0. */
