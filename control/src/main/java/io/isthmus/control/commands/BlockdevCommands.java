@@ -93,7 +93,13 @@ public final class BlockdevCommands implements CommandGroup {
         o.refcountCacheSize = number(a.get("refcount-cache-size"));
         o.cacheCleanInterval = number(a.get("cache-clean-interval"));
         o.encryptGiven = a.containsKey("encrypt");
+        if (a.get("encrypt") instanceof Map<?, ?> enc) {
+            o.encryptFormat = (String) enc.get("format");
+        }
         o.dataFileGiven = a.containsKey("data-file");
+        if (a.get("data-file") instanceof String df) {
+            o.dataFileRef = df;
+        }
         return o;
     }
 

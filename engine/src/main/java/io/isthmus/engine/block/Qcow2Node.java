@@ -80,6 +80,8 @@ public final class Qcow2Node extends BlockNode {
     private long refTableOffset;
     private int refTableClusters;
     private final long incompatible;
+    private final long compatible;
+    private final boolean explicitBacking;
     private final int refcountOrder;
     private final int compressionType;
     private final String backingFile;
@@ -121,6 +123,8 @@ public final class Qcow2Node extends BlockNode {
         refTableClusters = header.get(BE32, 56);
         int headerLength = version == 2 ? 72 : header.get(BE32, 100);
         incompatible = version == 2 ? 0 : header.get(BE64, 72);
+        compatible = version == 2 ? 0 : header.get(BE64, 80);
+        explicitBacking = o.backingNone || o.backingRef != null || o.backingInline != null;
         refcountOrder = version == 2 ? 4 : header.get(BE32, 96);
         compressionType = headerLength > 104 ? header.get(ValueLayout.JAVA_BYTE, 104) & 0xff : 0;
         l2Bits = clusterBits - 3;
@@ -176,14 +180,8 @@ public final class Qcow2Node extends BlockNode {
      * Opens a qcow2 node over {@code file} (already a child candidate; the caller adds nothing), with QEMU's checks
      * and texts. The backing child is attached afterwards by the graph ({@link #attachBacking}).
      */
-    static Qcow2Node open(String nodeName, BlockOptions o, BlockNode fileNode, boolean fileOwned)
-            throws EngineException {
-        if (o.encryptGiven) {
-            throw new EngineException("qcow2 encryption is not supported");
-        }
-        if (o.dataFileGiven) {
-            throw new EngineException("qcow2 images with an external data file are not supported");
-        }
+    static Qcow2Node open(String nodeName, BlockOptions o, BlockNode fileNode, boolean fileOwned,
+                          java.util.function.Predicate<String> nodeExists) throws EngineException {
         if (!(fileNode instanceof FileNode f)) {
             throw new EngineException("qcow2 over a '" + fileNode.driverName() + "' node is not supported "
                     + "(the file child must be a 'file' or 'host_device' node)");
@@ -249,6 +247,7 @@ public final class Qcow2Node extends BlockNode {
             if (first.get(BE32, 32) != 0) {
                 throw new EngineException("qcow2 encryption is not supported");
             }
+            checkOptions(o, version, 1 << cb, nodeExists);
             h = readCluster(f, 1 << cb);
         }
         Qcow2Node n = new Qcow2Node(nodeName, o, f, h, f.length());
@@ -263,6 +262,48 @@ public final class Qcow2Node extends BlockNode {
             n.clearAutoclear(h);
         }
         return n;
+    }
+
+    /** QEMU's qcow2_update_options checks, in its order, once the header is known. */
+    private static void checkOptions(BlockOptions o, int version, int clusterSize,
+                                     java.util.function.Predicate<String> nodeExists) throws EngineException {
+        if (o.cacheSize != null) {
+            if (o.l2CacheSize != null && o.refcountCacheSize != null) {
+                throw new EngineException(
+                        "cache-size, l2-cache-size and refcount-cache-size may not be set at the same time");
+            }
+            if (o.l2CacheSize != null && Long.compareUnsigned(o.l2CacheSize, o.cacheSize) > 0) {
+                throw new EngineException("l2-cache-size may not exceed cache-size");
+            }
+            if (o.refcountCacheSize != null && Long.compareUnsigned(o.refcountCacheSize, o.cacheSize) > 0) {
+                throw new EngineException("refcount-cache-size may not exceed cache-size");
+            }
+        }
+        if (o.l2CacheEntrySize != null) {
+            long e = o.l2CacheEntrySize;
+            if (e < 512 || e > clusterSize || Long.bitCount(e) != 1) {
+                throw new EngineException("L2 cache entry size must be a power of two between 512 and the cluster "
+                        + "size (" + clusterSize + ")");
+            }
+        }
+        if (Boolean.TRUE.equals(o.lazyRefcounts) && version < 3) {
+            throw new EngineException(
+                    "Lazy refcounts require a qcow2 image with at least qemu 1.1 compatibility level");
+        }
+        if (o.cacheCleanInterval != null && Long.compareUnsigned(o.cacheCleanInterval, 0xffffffffL) > 0) {
+            throw new EngineException("Cache clean interval too big");
+        }
+        if (o.encryptGiven) {
+            throw new EngineException("No encryption in image header, but options specified format '"
+                    + (o.encryptFormat == null ? "" : o.encryptFormat) + "'");
+        }
+        if (o.dataFileGiven) {
+            if (o.dataFileRef != null && !o.dataFileRef.isEmpty() && !nodeExists.test(o.dataFileRef)) {
+                throw new EngineException("Cannot find device='" + o.dataFileRef + "' nor node-name='"
+                        + o.dataFileRef + "'");
+            }
+            throw new EngineException("'data-file' can only be set for images with an external data file");
+        }
     }
 
     private static MemorySegment readCluster(FileNode f, int cs) throws EngineException {
@@ -347,8 +388,12 @@ public final class Qcow2Node extends BlockNode {
         return version == 2 ? "0.10" : "1.1";
     }
 
+    /**
+     * The header's lazy-refcounts compatible feature (what QEMU reports; the option only changes how QEMU writes).
+     * Refcounts are always written through here, so the image never needs the repair lazy refcounts imply.
+     */
     public boolean lazyRefcounts() {
-        return false;
+        return (compatible & 1) != 0;
     }
 
     public int refcountBits() {
@@ -420,14 +465,22 @@ public final class Qcow2Node extends BlockNode {
         return true;
     }
 
+    /**
+     * QEMU's bdrv_refresh_filename: the image file's name, unless the node's options say more than the file does (a
+     * backing given explicitly: null, a node or an inline definition), then a "json:" description.
+     */
     @Override
     public String filename() {
-        return file.filename().startsWith("json:") ? "json:" + jsonOptions() : file.filename();
+        return explicitBacking || file.filename().startsWith("json:") ? "json:" + jsonOptions() : file.filename();
     }
 
     @Override
     String jsonOptions() {
-        return "{\"driver\": \"qcow2\", \"file\": " + file.jsonOptions() + "}";
+        String b = "";
+        if (explicitBacking) {
+            b = "\"backing\": " + (backing == null ? "null" : backing.jsonOptions()) + ", ";
+        }
+        return "{" + b + "\"driver\": \"qcow2\", \"file\": " + file.jsonOptions() + "}";
     }
 
     @Override
