@@ -34,8 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Per-request overhead of the block layer on top of the IoThread: 4 KiB reads of a page-cached file, issued
  * back to back on the IoThread (each completion submits the next, {@code depth} requests in flight), once
  * straight through {@link IoThread#read} and once through a {@code file} node ({@code raw} over {@code file} in
- * the third variant). The difference of the per-operation times is what the block layer adds. Each invocation
- * runs {@link #OPS} reads inside the IoThread, so the hand-off from the JMH thread is amortised.
+ * the third variant, {@code qcow2} over {@code file} in the fourth). The difference of the per-operation times is
+ * what the block layer adds. Each invocation runs {@link #OPS} reads inside the IoThread, so the hand-off from the
+ * JMH thread is amortised.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -jar benchmarks/target/benchmarks.jar BlockReadOverhead}
  */
@@ -67,6 +68,8 @@ public class BlockReadOverheadBench {
     private int nullDone;
     private Runner viaFile;
     private Runner viaRaw;
+    private Path qcow2File;
+    private Runner viaQcow2;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -95,6 +98,19 @@ public class BlockReadOverheadBench {
         direct = new Runner(null);
         viaFile = new Runner(fileNode);
         viaRaw = new Runner(rawNode);
+        // the same data as a fully allocated qcow2 image (64 KiB clusters), made by qemu-img
+        qcow2File = Files.createTempFile("isthmus-bench", ".qcow2");
+        Process p = new ProcessBuilder("qemu-img", "convert", "-f", "raw", "-O", "qcow2", file.toString(),
+                qcow2File.toString()).inheritIO().start();
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("qemu-img convert failed");
+        }
+        BlockOptions qf = BlockOptions.of("file", null);
+        qf.filename = qcow2File.toString();
+        BlockOptions qo = BlockOptions.of("qcow2", "q");
+        qo.fileInline = qf;
+        qo.readOnly = true;
+        viaQcow2 = new Runner(graph.add(qo));
     }
 
     @TearDown(Level.Trial)
@@ -104,6 +120,7 @@ public class BlockReadOverheadBench {
         Posix.close(fd);
         arena.close();
         Files.deleteIfExists(file);
+        Files.deleteIfExists(qcow2File);
     }
 
     /** Runs OPS reads with {@code depth} in flight, on the IoThread, either raw ring reads or block requests. */
@@ -210,5 +227,12 @@ public class BlockReadOverheadBench {
     @OperationsPerInvocation(OPS)
     public void rawOverFileRead() throws Exception {
         viaRaw.run();
+    }
+
+    /** {@code qcow2} over {@code file}: the cluster mapping (L2 cache lookup under the node's lock) on top. */
+    @Benchmark
+    @OperationsPerInvocation(OPS)
+    public void qcow2OverFileRead() throws Exception {
+        viaQcow2.run();
     }
 }
