@@ -2,10 +2,12 @@ package io.isthmus.control.commands;
 
 import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
+import io.isthmus.control.json.JsonNull;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.block.BlockNode;
 import io.isthmus.engine.block.BlockOptions;
 import io.isthmus.engine.block.DirtyBitmap;
+import io.isthmus.engine.block.Qcow2Node;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +38,7 @@ public final class BlockdevCommands implements CommandGroup {
             graph.delete((String) args.get("node-name"));
             return null;
         });
-        r.register("query-named-block-nodes", args -> queryNamedBlockNodes(graph));
+        r.register("query-named-block-nodes", args -> queryNamedBlockNodes(graph, Boolean.TRUE.equals(args.get("flat"))));
         r.register("block_resize", this::blockResize);
     }
 
@@ -72,6 +74,32 @@ public final class BlockdevCommands implements CommandGroup {
         o.size = number(a.get("size"));
         o.latencyNs = number(a.get("latency-ns"));
         o.readZeroes = (Boolean) a.get("read-zeroes");
+        Object backing = a.get("backing");
+        if (backing == JsonNull.NULL || "".equals(backing)) {
+            // QEMU also takes the deprecated "" (keyval: backing=) as null
+            o.backingNone = true;
+        } else if (backing instanceof String s) {
+            o.backingRef = s;
+        } else if (backing instanceof Map<?, ?> m) {
+            o.backingInline = options((Map<String, Object>) m);
+        }
+        o.lazyRefcounts = (Boolean) a.get("lazy-refcounts");
+        o.passDiscardRequest = (Boolean) a.get("pass-discard-request");
+        o.passDiscardSnapshot = (Boolean) a.get("pass-discard-snapshot");
+        o.passDiscardOther = (Boolean) a.get("pass-discard-other");
+        o.cacheSize = number(a.get("cache-size"));
+        o.l2CacheSize = number(a.get("l2-cache-size"));
+        o.l2CacheEntrySize = number(a.get("l2-cache-entry-size"));
+        o.refcountCacheSize = number(a.get("refcount-cache-size"));
+        o.cacheCleanInterval = number(a.get("cache-clean-interval"));
+        o.encryptGiven = a.containsKey("encrypt");
+        if (a.get("encrypt") instanceof Map<?, ?> enc) {
+            o.encryptFormat = (String) enc.get("format");
+        }
+        o.dataFileGiven = a.containsKey("data-file");
+        if (a.get("data-file") instanceof String df) {
+            o.dataFileRef = df;
+        }
         return o;
     }
 
@@ -95,8 +123,11 @@ public final class BlockdevCommands implements CommandGroup {
         return null;
     }
 
-    /** query-named-block-nodes: BlockDeviceInfo per node, members inserted in QAPI order (QDict order on output). */
-    static List<Object> queryNamedBlockNodes(BlockGraph graph) {
+    /**
+     * query-named-block-nodes: BlockDeviceInfo per node, members inserted in QAPI order (QDict order on output).
+     * With {@code flat}, QEMU leaves out {@code backing-image}, and so counts a backing_file_depth of 0.
+     */
+    static List<Object> queryNamedBlockNodes(BlockGraph graph, boolean flat) {
         List<Object> list = new ArrayList<>();
         for (BlockNode n : graph.nodes()) {
             Map<String, Object> info = new LinkedHashMap<>();
@@ -104,20 +135,16 @@ public final class BlockdevCommands implements CommandGroup {
             info.put("node-name", n.nodeName());
             info.put("ro", n.isReadOnly());
             info.put("drv", n.driverName());
-            info.put("backing_file_depth", 0L);
+            Map<String, Object> image = imageInfo(n, flat);
+            if (n instanceof Qcow2Node q && q.backing() != null) {
+                info.put("backing_file", q.backing().filename());
+            }
+            info.put("backing_file_depth", backingDepth(image));
             info.put("encrypted", false);
             info.put("detect_zeroes", n.detectZeroes().qapiName());
             for (String k : new String[] {"bps", "bps_rd", "bps_wr", "iops", "iops_rd", "iops_wr"}) {
                 info.put(k, 0L);
             }
-            Map<String, Object> image = new LinkedHashMap<>();
-            image.put("filename", n.filename());
-            image.put("format", n.driverName());
-            if (n.hasImageInfo()) {
-                image.put("dirty-flag", false);
-            }
-            image.put("actual-size", n.actualSize());
-            image.put("virtual-size", n.length());
             info.put("image", image);
             Map<String, Object> cache = new LinkedHashMap<>();
             cache.put("writeback", true);
@@ -143,5 +170,60 @@ public final class BlockdevCommands implements CommandGroup {
             list.add(info);
         }
         return list;
+    }
+
+    /** QEMU's bdrv_query_image_info: the node's ImageInfo, its backing chain nested unless {@code flat}. */
+    private static Map<String, Object> imageInfo(BlockNode n, boolean flat) {
+        Map<String, Object> image = new LinkedHashMap<>();
+        image.put("filename", n.filename());
+        image.put("format", n.driverName());
+        Qcow2Node q = n instanceof Qcow2Node qn ? qn : null;
+        if (q != null) {
+            image.put("dirty-flag", q.dirtyFlag());
+        } else if (n.hasImageInfo()) {
+            image.put("dirty-flag", false);
+        }
+        image.put("actual-size", n.actualSize());
+        image.put("virtual-size", n.length());
+        if (q == null) {
+            return image;
+        }
+        image.put("cluster-size", (long) q.clusterSize());
+        if (q.backingFilename() != null) {
+            image.put("backing-filename", q.backingFilename());
+            if (q.fullBackingFilename() != null) {
+                image.put("full-backing-filename", q.fullBackingFilename());
+            }
+            if (q.backingFormat() != null) {
+                image.put("backing-filename-format", q.backingFormat());
+            }
+        }
+        if (!flat && q.backing() != null) {
+            image.put("backing-image", imageInfo(q.backing(), false));
+        }
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("compat", q.compat());
+        if (!"0.10".equals(q.compat())) {
+            // QEMU reports these for version 3 images only
+            data.put("extended-l2", q.extendedL2());
+            data.put("lazy-refcounts", q.lazyRefcounts());
+            data.put("corrupt", q.corrupt());
+        }
+        data.put("refcount-bits", (long) q.refcountBits());
+        data.put("compression-type", q.compressionType());
+        Map<String, Object> specific = new LinkedHashMap<>();
+        specific.put("type", "qcow2");
+        specific.put("data", data);
+        image.put("format-specific", specific);
+        return image;
+    }
+
+    /** QEMU's backing_file_depth: the length of the backing-image chain in the node's ImageInfo. */
+    private static long backingDepth(Map<String, Object> image) {
+        long depth = 0;
+        for (Object b = image.get("backing-image"); b instanceof Map<?, ?> m; b = m.get("backing-image")) {
+            depth++;
+        }
+        return depth;
     }
 }

@@ -47,6 +47,14 @@ public final class SocketChardev extends Chardev {
         if (!server && opts.containsKey("wait")) {
             throw QmpError.generic("'wait' option is incompatible with socket in client connect mode");
         }
+        if (fd == null && path == null && host == null) {
+            // QEMU 7.2 takes a socket with neither path nor host as one on an empty fd name: a client fails to
+            // parse it; a server starts and never has a client
+            if (!server) {
+                throw QmpError.generic("Unable to parse FD number ");
+            }
+            return new Unreachable(id);
+        }
         if (fd != null) {
             return FdSocketChardev.open(id, fd, server, wait, info);
         }
@@ -58,9 +66,6 @@ public final class SocketChardev extends Chardev {
             describe = "unix:" + path;
             family = StandardProtocolFamily.UNIX;
         } else {
-            if (host == null) {
-                throw QmpError.generic("chardev: socket: no host given");
-            }
             if (port == null) {
                 throw QmpError.generic("chardev: socket: no port given");
             }
@@ -196,5 +201,29 @@ public final class SocketChardev extends Chardev {
         }
         int i = m.lastIndexOf(": ");
         return i >= 0 ? m.substring(i + 2) : m;
+    }
+
+    /** A server socket chardev without an address (QSD 7.2 accepts it): no client ever arrives. */
+    private static final class Unreachable extends Chardev {
+        private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+
+        Unreachable(String id) {
+            super(id);
+        }
+
+        @Override
+        public ClientConnection nextClient() {
+            try {
+                closed.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }
+
+        @Override
+        public void close() {
+            closed.countDown();
+        }
     }
 }

@@ -46,26 +46,126 @@ class CliDifferentialTest {
         return new Outcome(p.exitValue(), text);
     }
 
+    /**
+     * One case of command-lines.txt: the command line and the directives written above it, which apply to it
+     * only: {@code @setup CMD} (run in the daemon's directory first, must succeed), {@code @inherit MODE} (the
+     * daemon inherits a socket from with-inherited-socket.py; {@code {fd}} in the line is its number) and
+     * {@code @probe CMD} (run once the daemon has started; its exit status and stdout are compared). A line with
+     * {@code --pidfile DIR/...} is expected to start: once the pid file is written the probe runs and the daemon
+     * gets SIGTERM, and its exit status and stderr are compared as for a line that fails.
+     */
+    record Case(String line, List<String> setup, String inherit, String probe) {
+    }
+
+    /** A case's outcome: the daemon's, and the probe's (null when the daemon did not start). */
+    record Result(Outcome daemon, Outcome probe) {
+    }
+
+    static List<Case> cases() throws IOException {
+        List<Case> cases = new ArrayList<>();
+        List<String> setup = new ArrayList<>();
+        String inherit = null;
+        String probe = null;
+        for (String l : Files.readAllLines(DiffSupport.dataDir().resolve("command-lines.txt"))) {
+            if (l.isBlank() || l.startsWith("#")) {
+                continue;
+            }
+            String t = l.strip();
+            if (t.startsWith("@setup ")) {
+                setup.add(t.substring(7).trim());
+            } else if (t.startsWith("@inherit ")) {
+                inherit = t.substring(9).trim();
+            } else if (t.startsWith("@probe ")) {
+                probe = t.substring(7).trim();
+            } else if (t.startsWith("@")) {
+                throw new IOException("command-lines.txt: unknown directive " + t);
+            } else {
+                cases.add(new Case(t, List.copyOf(setup), inherit, probe));
+                setup.clear();
+                inherit = null;
+                probe = null;
+            }
+        }
+        return cases;
+    }
+
+    static Result run(DaemonUnderTest.Kind kind, Case c, Path dir) throws Exception {
+        DaemonUnderTest.runSetup(c.setup(), dir);
+        List<String> args = Arrays.asList(c.line().split(" "));
+        Path pidFile = null;
+        int pi = args.indexOf("--pidfile");
+        if (pi >= 0 && pi + 1 < args.size() && args.get(pi + 1).startsWith("DIR/")) {
+            pidFile = Path.of(args.get(pi + 1).replace("DIR", dir.toString()));
+        }
+        List<String> cmd = new ArrayList<>();
+        if (c.inherit() != null) {
+            cmd.addAll(List.of("/usr/bin/python3", DiffSupport.dataDir().resolve("with-inherited-socket.py").toString(),
+                    c.inherit(), dir.toString(), "--"));
+        }
+        cmd.addAll(DaemonUnderTest.command(kind));
+        for (String a : args) {
+            cmd.add(a.replace("DIR", dir.toString()));
+        }
+        Path err = Files.createTempFile(dir, "stderr", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectError(err.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Outcome probe = null;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            boolean started = false;
+            while (pidFile != null && p.isAlive() && System.nanoTime() < deadline) {
+                if (Files.exists(pidFile) && Files.readString(pidFile).endsWith("\n")) {
+                    started = true;
+                    break;
+                }
+                Thread.sleep(10);
+            }
+            if (started) {
+                probe = c.probe() == null ? new Outcome(0, "") : probe(c.probe(), dir);
+                p.destroy();
+            }
+            if (!p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                p.destroyForcibly().waitFor();
+                return new Result(new Outcome(-1, "<<still running>>"), probe);
+            }
+        } finally {
+            p.destroyForcibly();
+        }
+        String text = Files.readString(err, StandardCharsets.UTF_8)
+                .replace("qemu-storage-daemon", "isthmus").replace(dir.toString(), "DIR");
+        return new Result(new Outcome(p.exitValue(), text), probe);
+    }
+
+    /** Runs a probe command (DIR replaced): its exit status and its stdout and stderr together, DIR masked. */
+    private static Outcome probe(String line, Path dir) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        for (String w : line.split("\\s+")) {
+            cmd.add(w.replace("DIR", dir.toString()));
+        }
+        Path out = Files.createTempFile(dir, "probe", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            return new Outcome(-1, "<<probe still running>>");
+        }
+        return new Outcome(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8).replace(dir.toString(), "DIR"));
+    }
+
     @TestFactory
     Stream<DynamicTest> commandLines() throws IOException {
         assumeTrue(DiffSupport.integrationEnabled(), "integration tests disabled (isthmus.it=false)");
         assumeTrue(DaemonUnderTest.qsdAvailable(), "qemu-storage-daemon is not installed");
-        List<String> lines = new ArrayList<>();
-        for (String l : Files.readAllLines(DiffSupport.dataDir().resolve("command-lines.txt"))) {
-            if (!l.isBlank() && !l.startsWith("#")) {
-                lines.add(l.strip());
-            }
-        }
-        return lines.stream().map(line -> DynamicTest.dynamicTest(line, () -> {
-            List<String> args = Arrays.asList(line.split(" "));
+        return cases().stream().map(c -> DynamicTest.dynamicTest(c.line(), () -> {
             Path dq = Files.createTempDirectory("isthmus-cli-q");
             Path di = Files.createTempDirectory("isthmus-cli-i");
             try {
-                Outcome q = run(DaemonUnderTest.Kind.QSD, args, dq);
-                Outcome i = run(DaemonUnderTest.Kind.ISTHMUS, args, di);
-                String why = DiffSupport.knownDifferences().allowed("command-lines.txt", line);
+                Result q = run(DaemonUnderTest.Kind.QSD, c, dq);
+                Result i = run(DaemonUnderTest.Kind.ISTHMUS, c, di);
+                String why = DiffSupport.knownDifferences().allowed("command-lines.txt", c.line());
                 if (why == null) {
-                    assertEquals(q, i, line);
+                    assertEquals(q, i, c.line());
                 }
             } finally {
                 DaemonUnderTest.deleteTree(dq);

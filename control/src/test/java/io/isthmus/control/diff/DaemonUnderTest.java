@@ -59,7 +59,21 @@ public final class DaemonUnderTest implements AutoCloseable {
 
     /** Starts the daemon; {@code DIR} in args is replaced by its private directory. */
     static DaemonUnderTest start(Kind kind, List<String> args) throws IOException {
+        return start(kind, args, List.of());
+    }
+
+    /**
+     * Starts the daemon after running the setup commands (words separated by spaces, {@code DIR} replaced) in
+     * its private directory, each of which must succeed.
+     */
+    static DaemonUnderTest start(Kind kind, List<String> args, List<String> setup) throws IOException {
         Path dir = Files.createTempDirectory("isthmus-diff-" + kind.name().toLowerCase() + "-");
+        try {
+            runSetup(setup, dir);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
         List<String> cmd = command(kind);
         for (String a : args) {
             cmd.add(a.replace("DIR", dir.toString()));
@@ -69,6 +83,34 @@ public final class DaemonUnderTest implements AutoCloseable {
                 .redirectOutput(dir.resolve("stdout.txt").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         return new DaemonUnderTest(kind, dir, pb.start(), err);
+    }
+
+    /** Runs each setup command in {@code dir} (DIR replaced by it); a failure or a hang is an IOException. */
+    static void runSetup(List<String> setup, Path dir) throws IOException {
+        for (String line : setup) {
+            List<String> cmd = new ArrayList<>();
+            for (String w : line.trim().split("\\s+")) {
+                cmd.add(w.replace("DIR", dir.toString()));
+            }
+            Path out = dir.resolve("setup-output.txt");
+            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(out.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            try {
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                    throw new IOException("setup command hangs: " + line);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted: " + line, e);
+            }
+            if (p.exitValue() != 0) {
+                throw new IOException("setup command failed (" + p.exitValue() + "): " + line + "\n" + Files.readString(out));
+            }
+            Files.delete(out);
+        }
     }
 
     String stderr() {

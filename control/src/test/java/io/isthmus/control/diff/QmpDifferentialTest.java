@@ -46,9 +46,12 @@ class QmpDifferentialTest {
         args.addAll(script.args());
         SessionTranscript qsd;
         SessionTranscript isthmus;
-        try (DaemonUnderTest q = DaemonUnderTest.start(DaemonUnderTest.Kind.QSD, args);
-             DaemonUnderTest i = DaemonUnderTest.start(DaemonUnderTest.Kind.ISTHMUS, args)) {
+        try (DaemonUnderTest q = DaemonUnderTest.start(DaemonUnderTest.Kind.QSD, args, script.setup());
+             DaemonUnderTest i = DaemonUnderTest.start(DaemonUnderTest.Kind.ISTHMUS, args, script.setup())) {
             qsd = SessionTranscript.run(script, q);
+            if (script.name().equals(System.getProperty("isthmus.diff.dump"))) {
+                dump(script, qsd); // -Disthmus.diff.dump=FILE.qmp: QSD's transcript, for writing a script
+            }
             isthmus = SessionTranscript.run(script, i);
         }
         synchronized (RAN) {
@@ -73,6 +76,18 @@ class QmpDifferentialTest {
             report.append("exit status: qsd ").append(qsd.exitStatus).append(", isthmus ").append(isthmus.exitStatus);
         }
         assertEquals("", report.toString(), script.name() + ": unexplained differences");
+    }
+
+    private static void dump(QmpScript script, SessionTranscript t) {
+        StringBuilder sb = new StringBuilder("QSD transcript of " + script.name() + "\n");
+        for (int s = 0; s < t.stepReplies.size(); s++) {
+            sb.append(s == 0 ? "(greeting)" : script.steps().get(s - 1).line()).append('\n');
+            for (String r : t.stepReplies.get(s)) {
+                sb.append("  ").append(r.strip()).append('\n');
+            }
+        }
+        sb.append("events: ").append(t.events).append('\n');
+        System.out.print(sb);
     }
 
     @AfterAll

@@ -13,8 +13,9 @@ import java.util.List;
  * <pre>
  * # comment                        ignored, as are blank lines
  * @args --object iothread,id=io0   extra daemon options (DIR = the daemon's private directory)
+ * @setup qemu-img create ... DIR/x run in the daemon's directory before the daemon starts (must succeed)
  * @pretty                          the monitor uses pretty=on
- * {"execute": "..."}               sent as is (UTF-8); replies are collected up to a sync marker
+ * {"execute": "..."}               sent as is (UTF-8), DIR replaced; replies are collected up to a sync marker
  * @raw BYTES                       sent as is after decoding \xNN, \r, \n, \t, \\ escapes
  * @split PART|PART|...             sent in pieces 50 ms apart (a command split across writes)
  * @reconnect                       closes the connection and opens a new one (fresh session)
@@ -24,7 +25,7 @@ import java.util.List;
  * After each sending step the harness sends {@code {"execute": "query-version", "id": "__sync-N__"}}
  * and reads until its reply, so every step's replies are known exactly.
  */
-record QmpScript(String name, List<String> args, boolean pretty, List<Step> steps) {
+record QmpScript(String name, List<String> args, List<String> setup, boolean pretty, List<Step> steps) {
     enum Kind { SEND, RECONNECT, QUIT, SIGNAL }
 
     /** One step; {@code line} is the script line as written (its identity in known differences). */
@@ -33,6 +34,7 @@ record QmpScript(String name, List<String> args, boolean pretty, List<Step> step
 
     static QmpScript load(Path file) throws IOException {
         List<String> args = new ArrayList<>();
+        List<String> setup = new ArrayList<>();
         boolean pretty = false;
         List<Step> steps = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -44,6 +46,8 @@ record QmpScript(String name, List<String> args, boolean pretty, List<Step> step
                 for (String a : t.substring(6).trim().split("\\s+")) {
                     args.add(a);
                 }
+            } else if (t.startsWith("@setup ")) {
+                setup.add(t.substring(7).trim());
             } else if (t.equals("@pretty")) {
                 pretty = true;
             } else if (t.startsWith("@raw ")) {
@@ -67,7 +71,7 @@ record QmpScript(String name, List<String> args, boolean pretty, List<Step> step
             }
         }
         String name = file.getFileName().toString();
-        return new QmpScript(name, List.copyOf(args), pretty, List.copyOf(steps));
+        return new QmpScript(name, List.copyOf(args), List.copyOf(setup), pretty, List.copyOf(steps));
     }
 
     static byte[] unescape(String s) {

@@ -9,21 +9,29 @@ import java.util.regex.Pattern;
 
 /**
  * Runs a {@link QmpScript} against one daemon and records, per step, the replies in order (masked:
- * the greeting's and query-version's {@code package}) and, for the whole session, the events as a
- * multiset (timestamps masked).
+ * the greeting's and query-version's {@code package}, the daemon's private directory as {@code DIR}, and
+ * generated node names, which end in two random digits in QEMU) and, for the whole session, the events as a
+ * multiset (timestamps masked). {@code DIR} in a command is replaced by the daemon's directory.
  */
 final class SessionTranscript {
     private static final Pattern PACKAGE = Pattern.compile("\"package\": \"[^\"]*\"");
     private static final Pattern TIMESTAMP = Pattern.compile(
             "\"timestamp\": \\{(\\s*)\"seconds\": \\d+,(\\s*)\"microseconds\": \\d+(\\s*)\\}");
+    private static final Pattern GENERATED_NODE_NAME = Pattern.compile("#block\\d+");
     private static final long READ_TIMEOUT_MS = 5000;
+
+    private final String dir;
+
+    private SessionTranscript(Path dir) {
+        this.dir = dir.toString();
+    }
 
     final List<List<String>> stepReplies = new ArrayList<>();
     final TreeMap<String, Integer> events = new TreeMap<>();
     final List<String> exitStatus = new ArrayList<>();
 
     static SessionTranscript run(QmpScript script, DaemonUnderTest d) throws IOException, InterruptedException {
-        SessionTranscript t = new SessionTranscript();
+        SessionTranscript t = new SessionTranscript(d.dir);
         Path sock = d.awaitSocket("qmp.sock", 15000);
         QmpTestClient c = new QmpTestClient(sock);
         int sync = 0;
@@ -37,7 +45,7 @@ final class SessionTranscript {
                             if (i > 0) {
                                 Thread.sleep(50);
                             }
-                            c.send(step.chunks().get(i));
+                            c.send(withDir(step.chunks().get(i), t.dir));
                         }
                         String marker = "\"__sync-" + (sync++) + "__\"";
                         c.send("{\"execute\": \"query-version\", \"id\": " + marker + "}");
@@ -92,7 +100,24 @@ final class SessionTranscript {
         }
     }
 
-    static String mask(String m) {
+    /** The chunk with every {@code DIR} replaced by the daemon's directory (bytes otherwise untouched). */
+    static byte[] withDir(byte[] chunk, String dir) {
+        byte[] d = dir.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(chunk.length);
+        for (int i = 0; i < chunk.length; i++) {
+            if (i + 3 <= chunk.length && chunk[i] == 'D' && chunk[i + 1] == 'I' && chunk[i + 2] == 'R') {
+                out.write(d, 0, d.length);
+                i += 2;
+            } else {
+                out.write(chunk[i]);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private String mask(String m) {
+        m = m.replace(dir, "DIR");
+        m = GENERATED_NODE_NAME.matcher(m).replaceAll("#blockN");
         m = PACKAGE.matcher(m).replaceAll("\"package\": \"<PACKAGE>\"");
         return TIMESTAMP.matcher(m).replaceAll("\"timestamp\": {$1\"seconds\": S,$2\"microseconds\": US$3}");
     }

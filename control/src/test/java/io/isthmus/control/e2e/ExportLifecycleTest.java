@@ -93,6 +93,9 @@ class ExportLifecycleTest {
             d.qmp.ok("blockdev-add", args("driver", "file", "node-name", "f1", "filename", img.toString()));
             d.qmp.ok("block-export-add", args("type", "nbd", "id", "e1", "node-name", "f1", "writable", true));
             d.qmp.ok("block-export-del", args("id", "e1"));
+            // an idle export is gone before the reply, as in QEMU: the event comes first
+            assertTrue(d.qmp.sawEvent("BLOCK_EXPORT_DELETED", Map.of("id", "e1")),
+                    "BLOCK_EXPORT_DELETED of an idle export must precede the reply to block-export-del");
             assertNotNull(d.qmp.awaitEvent("BLOCK_EXPORT_DELETED", Map.of("id", "e1"), 10_000));
             d.qmp.ok("blockdev-del", args("node-name", "f1"));
 

@@ -144,6 +144,16 @@ final class Qmp implements AutoCloseable {
         return (String) ((Map<String, Object>) r.get("error")).get("desc");
     }
 
+    /** Whether a matching event arrived before the replies read so far (it is left recorded). */
+    boolean sawEvent(String name, Map<String, Object> data) {
+        for (Map<String, Object> e : events) {
+            if (matches(e, name, data)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Waits for an event with the given name whose data matches; earlier events stay recorded. */
     Map<String, Object> awaitEvent(String name, Map<String, Object> data, long timeoutMs) throws InterruptedException {
         for (Map<String, Object> e : events) {

@@ -131,6 +131,11 @@ class IntrospectionTest {
         "blockdev-add/arg-type/+file/x-check-cache-dropped/!boolean",
         "blockdev-add/arg-type/+raw/file/+file/filename",
         "blockdev-add/arg-type/+null-co/read-zeroes",
+        "blockdev-add/arg-type/driver/^qcow2",
+        "blockdev-add/arg-type/+qcow2/backing/+qcow2/file",
+        "blockdev-add/arg-type/+qcow2/overlap-check/template/^cached",
+        "blockdev-add/arg-type/+qcow2/encrypt/+luks/key-secret",
+        "blockdev-add/arg-type/+qcow2/data-file/+file/filename",
         "blockdev-add/arg-type/discard/^unmap",
         "blockdev-add/arg-type/detect-zeroes/^unmap",
         "query-named-block-nodes/arg-type/flat",
@@ -191,7 +196,7 @@ class IntrospectionTest {
     void servedSubsetsAreVisibleToProbes() {
         assertTrue(QSD.has("block-export-add/arg-type/type/^vduse-blk"));
         assertFalse(PROBE.has("block-export-add/arg-type/type/^vduse-blk"));
-        assertFalse(PROBE.has("blockdev-add/arg-type/driver/^qcow2"));
+        assertFalse(PROBE.has("blockdev-add/arg-type/driver/^qcow"));
         assertFalse(PROBE.has("object-add/arg-type/qom-type/^throttle-group"));
     }
 }

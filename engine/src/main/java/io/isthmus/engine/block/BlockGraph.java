@@ -93,12 +93,11 @@ public final class BlockGraph {
     }
 
     private BlockNode open(BlockOptions o, BlockOptions parent) throws EngineException {
-        String name;
-        if (o.nodeName != null) {
-            checkNewName(o.nodeName);
-            name = o.nodeName;
-        } else {
-            name = generateName();
+        String name = o.nodeName;
+        if (name != null) {
+            checkNewName(name);
+        } else if (!isFormat(o.driver)) {
+            name = generateName(); // a format node is named after its file child is open, as in QEMU
         }
         if (parent != null) {
             inherit(o, parent);
@@ -135,8 +134,12 @@ public final class BlockGraph {
         return n;
     }
 
+    private static boolean isFormat(String driver) {
+        return "raw".equals(driver) || "qcow2".equals(driver);
+    }
+
     /** raw or qcow2 over its {@code file} child (inline, or an existing node by name). */
-    private BlockNode openFormat(String name, BlockOptions o, boolean qcow2) throws EngineException {
+    private BlockNode openFormat(String nodeName, BlockOptions o, boolean qcow2) throws EngineException {
         BlockNode file;
         boolean owned;
         if (o.fileInline != null) {
@@ -149,8 +152,9 @@ public final class BlockGraph {
             }
             owned = false;
         }
+        String name = nodeName != null ? nodeName : generateName();
         try {
-            return qcow2 ? Qcow2Node.open(name, o, file, owned) : RawNode.open(name, o, file, owned);
+            return qcow2 ? Qcow2Node.open(name, o, file, owned, nodes::containsKey) : RawNode.open(name, o, file, owned);
         } catch (RuntimeException e) {
             if (owned) {
                 destroy(file);
@@ -262,6 +266,12 @@ public final class BlockGraph {
             if (b.isBusy()) {
                 throw new EngineException("Node '" + nodeName + "' is busy: Bitmap '" + b.name()
                         + "' is currently in use by another operation and cannot be used");
+            }
+        }
+        for (BlockParent p : n.parents()) {
+            if (p instanceof BlockChild c && "backing".equals(c.name)) { // QEMU's backing op blocker
+                throw new EngineException("Node '" + nodeName + "' is busy: node is used as backing hd of '"
+                        + c.parent.nodeName() + "'");
             }
         }
         if (!n.monitorOwned) {

@@ -58,8 +58,12 @@ public final class BlockOptions {
     public Long cacheSize, l2CacheSize, l2CacheEntrySize, refcountCacheSize, cacheCleanInterval;
     /** {@code encrypt} was given (encrypted qcow2 is not supported: refused at open). */
     public boolean encryptGiven;
+    /** {@code encrypt.format} ("aes" or "luks"), when given. */
+    public String encryptFormat;
     /** {@code data-file} was given (external data files are not supported: refused at open). */
     public boolean dataFileGiven;
+    /** {@code data-file} as a node-name reference, when given that way. */
+    public String dataFileRef;
 
     public static BlockOptions of(String driver, String nodeName) {
         BlockOptions o = new BlockOptions();

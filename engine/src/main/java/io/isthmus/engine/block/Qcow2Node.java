@@ -11,7 +11,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -80,6 +79,8 @@ public final class Qcow2Node extends BlockNode {
     private long refTableOffset;
     private int refTableClusters;
     private final long incompatible;
+    private final long compatible;
+    private final boolean explicitBacking;
     private final int refcountOrder;
     private final int compressionType;
     private final String backingFile;
@@ -90,7 +91,13 @@ public final class Qcow2Node extends BlockNode {
     // ---- metadata (under lock)
     private long[] l1;
     private long[] refTable;
-    private final LinkedHashMap<Long, MemorySegment> l2Cache;
+    /** Cached L2 tables by L1 index (null: not cached); at most {@link #maxTables}, evicted by a clock hand. */
+    private MemorySegment[] l2ByIndex = new MemorySegment[0];
+    private int l2Cached;
+    private int clockHand;
+    private final int maxTables;
+    /** Table buffers of evicted tables, reused (the arena frees nothing before close). */
+    private final java.util.ArrayDeque<MemorySegment> l2Free = new java.util.ArrayDeque<>();
     private final HashMap<Long, MemorySegment> refBlocks = new HashMap<>();
     private final MemorySegment bounce;
     private final MemorySegment compressedBuf;
@@ -121,6 +128,8 @@ public final class Qcow2Node extends BlockNode {
         refTableClusters = header.get(BE32, 56);
         int headerLength = version == 2 ? 72 : header.get(BE32, 100);
         incompatible = version == 2 ? 0 : header.get(BE64, 72);
+        compatible = version == 2 ? 0 : header.get(BE64, 80);
+        explicitBacking = o.backingNone || o.backingRef != null || o.backingInline != null;
         refcountOrder = version == 2 ? 4 : header.get(BE32, 96);
         compressionType = headerLength > 104 ? header.get(ValueLayout.JAVA_BYTE, 104) & 0xff : 0;
         l2Bits = clusterBits - 3;
@@ -159,14 +168,9 @@ public final class Qcow2Node extends BlockNode {
         }
         backingFormat = fmt;
 
-        int maxTables = Math.max(16, (int) Math.min(L2_CACHE_BYTES / clusterSize,
-                (size + ((long) clusterSize << l2Bits) - 1) / ((long) clusterSize << l2Bits) + 1));
-        l2Cache = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, MemorySegment> e) {
-                return size() > maxTables;
-            }
-        };
+        long wholeImage = (size + ((long) clusterSize << l2Bits) - 1) / ((long) clusterSize << l2Bits) + 1;
+        long capBytes = o.l2CacheSize != null ? o.l2CacheSize : L2_CACHE_BYTES; // QEMU's default max: 32 MiB
+        maxTables = (int) Math.max(2, Math.min(capBytes / clusterSize, Math.max(wholeImage, 2)));
         bounce = arena.allocate(clusterSize, 4096);
         compressedBuf = arena.allocate(2L * clusterSize + 1024, 4096);
         freeHint = 0;
@@ -176,14 +180,8 @@ public final class Qcow2Node extends BlockNode {
      * Opens a qcow2 node over {@code file} (already a child candidate; the caller adds nothing), with QEMU's checks
      * and texts. The backing child is attached afterwards by the graph ({@link #attachBacking}).
      */
-    static Qcow2Node open(String nodeName, BlockOptions o, BlockNode fileNode, boolean fileOwned)
-            throws EngineException {
-        if (o.encryptGiven) {
-            throw new EngineException("qcow2 encryption is not supported");
-        }
-        if (o.dataFileGiven) {
-            throw new EngineException("qcow2 images with an external data file are not supported");
-        }
+    static Qcow2Node open(String nodeName, BlockOptions o, BlockNode fileNode, boolean fileOwned,
+                          java.util.function.Predicate<String> nodeExists) throws EngineException {
         if (!(fileNode instanceof FileNode f)) {
             throw new EngineException("qcow2 over a '" + fileNode.driverName() + "' node is not supported "
                     + "(the file child must be a 'file' or 'host_device' node)");
@@ -249,6 +247,7 @@ public final class Qcow2Node extends BlockNode {
             if (first.get(BE32, 32) != 0) {
                 throw new EngineException("qcow2 encryption is not supported");
             }
+            checkOptions(o, version, 1 << cb, nodeExists);
             h = readCluster(f, 1 << cb);
         }
         Qcow2Node n = new Qcow2Node(nodeName, o, f, h, f.length());
@@ -263,6 +262,48 @@ public final class Qcow2Node extends BlockNode {
             n.clearAutoclear(h);
         }
         return n;
+    }
+
+    /** QEMU's qcow2_update_options checks, in its order, once the header is known. */
+    private static void checkOptions(BlockOptions o, int version, int clusterSize,
+                                     java.util.function.Predicate<String> nodeExists) throws EngineException {
+        if (o.cacheSize != null) {
+            if (o.l2CacheSize != null && o.refcountCacheSize != null) {
+                throw new EngineException(
+                        "cache-size, l2-cache-size and refcount-cache-size may not be set at the same time");
+            }
+            if (o.l2CacheSize != null && Long.compareUnsigned(o.l2CacheSize, o.cacheSize) > 0) {
+                throw new EngineException("l2-cache-size may not exceed cache-size");
+            }
+            if (o.refcountCacheSize != null && Long.compareUnsigned(o.refcountCacheSize, o.cacheSize) > 0) {
+                throw new EngineException("refcount-cache-size may not exceed cache-size");
+            }
+        }
+        if (o.l2CacheEntrySize != null) {
+            long e = o.l2CacheEntrySize;
+            if (e < 512 || e > clusterSize || Long.bitCount(e) != 1) {
+                throw new EngineException("L2 cache entry size must be a power of two between 512 and the cluster "
+                        + "size (" + clusterSize + ")");
+            }
+        }
+        if (Boolean.TRUE.equals(o.lazyRefcounts) && version < 3) {
+            throw new EngineException(
+                    "Lazy refcounts require a qcow2 image with at least qemu 1.1 compatibility level");
+        }
+        if (o.cacheCleanInterval != null && Long.compareUnsigned(o.cacheCleanInterval, 0xffffffffL) > 0) {
+            throw new EngineException("Cache clean interval too big");
+        }
+        if (o.encryptGiven) {
+            throw new EngineException("No encryption in image header, but options specified format '"
+                    + (o.encryptFormat == null ? "" : o.encryptFormat) + "'");
+        }
+        if (o.dataFileGiven) {
+            if (o.dataFileRef != null && !o.dataFileRef.isEmpty() && !nodeExists.test(o.dataFileRef)) {
+                throw new EngineException("Cannot find device='" + o.dataFileRef + "' nor node-name='"
+                        + o.dataFileRef + "'");
+            }
+            throw new EngineException("'data-file' can only be set for images with an external data file");
+        }
     }
 
     private static MemorySegment readCluster(FileNode f, int cs) throws EngineException {
@@ -291,6 +332,7 @@ public final class Qcow2Node extends BlockNode {
             throw new EngineException("Invalid reference count table offset");
         }
         l1 = readTable(l1Offset, l1Size);
+        l2ByIndex = new MemorySegment[l1.length];
         refTable = readTable(refTableOffset, (int) ((long) refTableClusters * clusterSize / 8));
     }
 
@@ -347,8 +389,12 @@ public final class Qcow2Node extends BlockNode {
         return version == 2 ? "0.10" : "1.1";
     }
 
+    /**
+     * The header's lazy-refcounts compatible feature (what QEMU reports; the option only changes how QEMU writes).
+     * Refcounts are always written through here, so the image never needs the repair lazy refcounts imply.
+     */
     public boolean lazyRefcounts() {
-        return false;
+        return (compatible & 1) != 0;
     }
 
     public int refcountBits() {
@@ -420,14 +466,22 @@ public final class Qcow2Node extends BlockNode {
         return true;
     }
 
+    /**
+     * QEMU's bdrv_refresh_filename: the image file's name, unless the node's options say more than the file does (a
+     * backing given explicitly: null, a node or an inline definition), then a "json:" description.
+     */
     @Override
     public String filename() {
-        return file.filename().startsWith("json:") ? "json:" + jsonOptions() : file.filename();
+        return explicitBacking || file.filename().startsWith("json:") ? "json:" + jsonOptions() : file.filename();
     }
 
     @Override
     String jsonOptions() {
-        return "{\"driver\": \"qcow2\", \"file\": " + file.jsonOptions() + "}";
+        String b = "";
+        if (explicitBacking) {
+            b = "\"backing\": " + (backing == null ? "null" : backing.jsonOptions()) + ", ";
+        }
+        return "{" + b + "\"driver\": \"qcow2\", \"file\": " + file.jsonOptions() + "}";
     }
 
     @Override
@@ -454,7 +508,7 @@ public final class Qcow2Node extends BlockNode {
             super.close();
             synchronized (lock) {
                 inflater.end();
-                l2Cache.clear();
+                java.util.Arrays.fill(l2ByIndex, null);
                 refBlocks.clear();
             }
             arena.close();
@@ -464,17 +518,50 @@ public final class Qcow2Node extends BlockNode {
     // =============================================================================================================
     // metadata (under lock)
 
-    private MemorySegment l2Table(long offset) {
-        MemorySegment t = l2Cache.get(offset);
+    /** The L2 table of L1 entry {@code l1Index} (at {@code offset}), read on a miss; null on a read error. */
+    private MemorySegment l2Table(int l1Index, long offset) {
+        MemorySegment t = l2ByIndex[l1Index];
         if (t == null) {
-            t = arena.allocate(clusterSize, 4096);
+            t = takeTableBuffer();
             int r = file.readSync(offset, t);
             if (r < 0) {
+                l2Free.push(t);
                 return null;
             }
-            l2Cache.put(offset, t);
+            l2ByIndex[l1Index] = t;
+            l2Cached++;
         }
         return t;
+    }
+
+    /** A buffer for a table about to enter the cache (evicting one first when the cache is full). */
+    private MemorySegment takeTableBuffer() {
+        if (l2Cached >= maxTables) {
+            int n = l2ByIndex.length;
+            for (int i = 0; i < n; i++) {
+                int ix = clockHand;
+                clockHand = (clockHand + 1) % n;
+                if (l2ByIndex[ix] != null) {
+                    l2Free.push(l2ByIndex[ix]); // tables are written through: nothing to write back
+                    l2ByIndex[ix] = null;
+                    l2Cached--;
+                    break;
+                }
+            }
+        }
+        MemorySegment b = l2Free.poll();
+        return b != null ? b : arena.allocate(clusterSize, 4096);
+    }
+
+    /** Puts a table in the cache slot of {@code l1Index}, replacing (and recycling) what was there. */
+    private void installTable(int l1Index, MemorySegment t) {
+        MemorySegment old = l2ByIndex[l1Index];
+        if (old != null) {
+            l2Free.push(old);
+            l2Cached--;
+        }
+        l2ByIndex[l1Index] = t;
+        l2Cached++;
     }
 
     /**
@@ -495,7 +582,7 @@ public final class Qcow2Node extends BlockNode {
             mapCopied = false;
             return limit;
         }
-        MemorySegment t = l2Table(l1e);
+        MemorySegment t = l2Table(l1Index, l1e);
         if (t == null) {
             return -Errno.EIO;
         }
@@ -906,21 +993,25 @@ public final class Qcow2Node extends BlockNode {
         long off = e & OFFSET_MASK;
         if (off != 0 && (e & COPIED) != 0) {
             tableOffset[0] = off;
-            return l2Table(off);
+            return l2Table(l1Index, off);
         }
         long n = allocClusters(1);
         if (n < 0) {
             return null;
         }
-        MemorySegment t = arena.allocate(clusterSize, 4096);
+        MemorySegment t = takeTableBuffer(); // not in the cache: nothing below evicts it
         if (off != 0) {
-            MemorySegment old = l2Table(off);
+            MemorySegment old = l2Table(l1Index, off);
             if (old == null) {
+                l2Free.push(t);
                 return null;
             }
             MemorySegment.copy(old, 0, t, 0, clusterSize);
+        } else {
+            t.fill((byte) 0);
         }
         if (file.writeSync(n, t) < 0) {
+            l2Free.push(t);
             return null;
         }
         l1[l1Index] = n | COPIED;
@@ -931,11 +1022,10 @@ public final class Qcow2Node extends BlockNode {
                 return null;
             }
         }
+        installTable(l1Index, t);
         if (off != 0) {
-            l2Cache.remove(off);
             freeCluster(off >>> clusterBits, false);
         }
-        l2Cache.put(n, t);
         tableOffset[0] = n;
         return t;
     }
@@ -963,7 +1053,7 @@ public final class Qcow2Node extends BlockNode {
         if (off == 0) {
             return 0;
         }
-        MemorySegment t = l2Table(off);
+        MemorySegment t = l2Table(l1Index, off);
         if (t == null) {
             return Long.MIN_VALUE;
         }
@@ -1558,6 +1648,7 @@ public final class Qcow2Node extends BlockNode {
         long oldOffset = l1Offset;
         int oldClusters = (int) (roundUp(l1.length * 8L, clusterSize) >>> clusterBits);
         l1 = nl;
+        l2ByIndex = java.util.Arrays.copyOf(l2ByIndex, nl.length);
         l1Offset = n;
         l1Size = nl.length;
         for (int i = 0; i < oldClusters && oldOffset != 0; i++) {

@@ -33,6 +33,9 @@ public final class ExportManager {
     private final Executor notify;
     private volatile ExportListener listener = id -> { };
     private volatile Runnable pump = () -> { };
+    /** Idle exports being deleted by block-export-del, whose final step the waiting control thread runs itself. */
+    private final java.util.IdentityHashMap<BlockExport, CompletableFuture<Runnable>> syncGone =
+            new java.util.IdentityHashMap<>();
 
     /**
      * @param iothreadLookup finds an iothread object by id (null when unknown)
@@ -145,7 +148,35 @@ public final class ExportManager {
                 throw new EngineException("export '" + id + "' still in use");
             }
         }
+        if (exp.refcount() > 1) {
+            exp.requestShutdownOnce(); // clients are dropped on their IoThreads; the event follows the reply
+            return;
+        }
+        // An idle export goes at once in QEMU, so BLOCK_EXPORT_DELETED precedes the command's reply. Here the
+        // driver shuts down on its IoThread; wait for that briefly and finish the deletion on this thread.
+        CompletableFuture<Runnable> done = new CompletableFuture<>();
+        synchronized (this) {
+            syncGone.put(exp, done);
+        }
         exp.requestShutdownOnce();
+        Runnable finish = null;
+        try {
+            finish = done.get(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            // slow: the deletion completes later on the control thread's queue
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (finish == null) {
+            synchronized (this) {
+                if (syncGone.remove(exp) == null) {
+                    finish = done.getNow(null); // gone() handed it over just now
+                }
+            }
+        }
+        if (finish != null) {
+            finish.run();
+        }
     }
 
     /** Requests shutdown of an export without the user checks (server stop, node removal). */
@@ -203,7 +234,7 @@ public final class ExportManager {
 
     /** The last reference went (any thread). */
     void gone(BlockExport exp) {
-        notify.execute(() -> {
+        Runnable finish = () -> {
             try {
                 exp.delete();
             } finally {
@@ -220,6 +251,15 @@ public final class ExportManager {
                     }
                 }
             }
-        });
+        };
+        CompletableFuture<Runnable> waiter;
+        synchronized (this) {
+            waiter = syncGone.remove(exp);
+        }
+        if (waiter != null) {
+            waiter.complete(finish); // block-export-del on the control thread is waiting to run it
+        } else {
+            notify.execute(finish);
+        }
     }
 }

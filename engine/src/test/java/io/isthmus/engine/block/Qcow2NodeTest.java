@@ -157,6 +157,27 @@ class Qcow2NodeTest {
     }
 
     @Test
+    void aTinyL2CacheEvictsAndReloadsTables() throws Exception {
+        // 512-byte clusters: one L2 table maps 32 KiB, so random I/O over 6 MiB cycles ~190 tables through 2 slots
+        Path img = dir.resolve("t.qcow2");
+        int size = 6 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", "-o", "cluster_size=512", img.toString(), Integer.toString(size));
+        BlockOptions f = BlockOptions.of("file", null);
+        f.filename = img.toString();
+        BlockOptions q = BlockOptions.of("qcow2", "q");
+        q.fileInline = f;
+        q.discard = "unmap";
+        q.l2CacheSize = 1L;
+        BlockNode n = graph.add(q);
+        byte[] model = new byte[size];
+        randomOps(n, model, 512, 400, 99);
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+
+    @Test
     void growsTheRefcountTableWhenTheImageFillsUp() throws Exception {
         // 512-byte clusters with 16-bit refcounts: one refcount block covers 128 KiB, the one-cluster table 8 MiB
         Path img = dir.resolve("g.qcow2");
