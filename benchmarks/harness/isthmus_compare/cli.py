@@ -183,6 +183,8 @@ def needed_tools(server_names, workloads):
         tools.append("fio")
     if any(w.kind == "nbdcopy" for w in workloads):
         tools.append("nbdcopy")
+    if any(w.setup.backend in wl.QCOW2_BACKENDS for w in workloads):
+        tools.append("qemu-img")
     if "qsd" in server_names:
         tools.append("qemu-storage-daemon")
     if "nbdkit" in server_names:
@@ -247,7 +249,7 @@ def main(argv=None):
     wall = time.monotonic() - t0
     load_after = loadavg()
 
-    summary = runner.summarize(chosen, names, run.records)
+    summary = runner.summarize(chosen, names, run.records, skipped=run.skipped)
     print()
     print(f"benchmarks/compare {started.strftime('%Y-%m-%d %H:%M')}  rounds={a.rounds} runtime={a.runtime:g}s "
           f"warmup={a.warmup:g}s{'/start' if a.quick else '/workload'} iothreads={a.iothreads} image={a.image_size}  "
@@ -260,8 +262,11 @@ def main(argv=None):
     print()
     print("median over successful rounds; /qsd = ratio to qemu-storage-daemon (for 'lower better' rows "
           "and CPU, below 1 is better); server CPU = utime+stime of the daemon's process tree per I/O "
-          "(per MiB for nbdcopy); * = some rounds failed; startup-greeting of nbdkit/ceiling is time to "
-          "pidfile (no QMP).")
+          "(per MiB for nbdcopy); * = some rounds failed; n/a = the server cannot serve that setup (qcow2: "
+          "nbdkit, ceiling); startup-greeting of nbdkit/ceiling is time to pidfile (no QMP)."
+          + (" qcow2alloc: a new empty qcow2 image per daemon start; the measured run is one seeded random "
+             "4k write per cluster of the image's last 15/16 (about 63% of them allocate)."
+             if any(w.setup.fresh_image for w in chosen) else ""))
     if run.failures:
         print()
         print(table.render_failures(run.failures))

@@ -9,6 +9,7 @@ PACKAGES = {
     "nbdkit": "nbdkit",
     "nbdcopy": "libnbd-bin",
     "gcc": "gcc",
+    "qemu-img": "qemu-utils",
 }
 
 

@@ -20,14 +20,25 @@ def runtime_ms(seconds):
     return max(1, int(round(seconds * 1000)))
 
 
-def command(fio, uri, rw, bs, iodepth, runtime, jobs=1, name="job"):
+def command(fio, uri, rw, bs, iodepth, runtime, jobs=1, name="job", offset=None, size=None,
+            number_ios=None):
     """fio's command line: time-based, one NBD connection per job (numjobs), results summed
-    over the jobs (group_reporting), JSON on stdout."""
-    cmd = [
-        fio, f"--name={name}", "--ioengine=nbd", f"--uri={uri}", f"--rw={rw}", f"--bs={bs}",
-        f"--iodepth={iodepth}", "--time_based", f"--runtime={runtime_ms(runtime)}ms",
-        "--output-format=json", "--randrepeat=0", "--norandommap",
-    ]
+    over the jobs (group_reporting), JSON on stdout. offset/size restrict the region (bytes).
+    With number_ios (runtime None) the run is that many I/Os instead, with seeded offsets (the
+    same sequence every run)."""
+    cmd = [fio, f"--name={name}", "--ioengine=nbd", f"--uri={uri}", f"--rw={rw}", f"--bs={bs}",
+           f"--iodepth={iodepth}"]
+    if number_ios is not None:
+        if runtime is not None:
+            raise ValueError("runtime and number_ios exclude each other")
+        cmd += [f"--number_ios={number_ios}", "--output-format=json", "--randrepeat=1", "--norandommap"]
+    else:
+        cmd += ["--time_based", f"--runtime={runtime_ms(runtime)}ms",
+                "--output-format=json", "--randrepeat=0", "--norandommap"]
+    if offset is not None:
+        cmd.append(f"--offset={offset}")
+    if size is not None:
+        cmd.append(f"--size={size}")
     if jobs > 1:
         cmd += [f"--numjobs={jobs}", "--group_reporting"]
     return cmd

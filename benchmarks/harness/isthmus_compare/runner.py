@@ -4,10 +4,12 @@ record; summarize() turns the records into medians and ratios; failures never st
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
 from . import daemon, fio, procfs, servers as srv, stats
+from .workloads import QCOW2_ALLOC_WARM_PART, QCOW2_CLUSTER
 
 MiB = 1 << 20
 
@@ -47,6 +49,54 @@ def make_dense_image(path, size, log):
     log(f"compare: wrote dense image {path} ({size // MiB} MiB) in {time.monotonic() - t0:.1f} s")
 
 
+class ImageError(Exception):
+    def __init__(self, message, log_tail=()):
+        super().__init__(message)
+        self.log_tail = list(log_tail)
+
+
+def _qemu_img(argv, timeout=600):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ImageError(f"{argv[0]} {argv[1]} failed: {e}") from None
+    if r.returncode != 0:
+        raise ImageError(f"{argv[0]} {argv[1]} exited with status {r.returncode}",
+                         ["$ " + " ".join(argv)] + (r.stdout + r.stderr).strip().splitlines()[-10:])
+
+
+def make_qcow2_image(qemu_img, dense, path, log):
+    """The dense file converted to qcow2 (64 KiB clusters): every cluster allocated (the dense
+    file holds no zero block), data in guest order."""
+    t0 = time.monotonic()
+    _qemu_img([qemu_img, "convert", "-f", "raw", "-O", "qcow2", "-o", f"cluster_size={QCOW2_CLUSTER}",
+               dense, path])
+    log(f"compare: converted {dense} to qcow2 {path} in {time.monotonic() - t0:.1f} s")
+
+
+def make_empty_qcow2(qemu_img, path, size):
+    """A new qcow2 image (64 KiB clusters) with no cluster allocated."""
+    _qemu_img([qemu_img, "create", "-q", "-f", "qcow2", "-o", f"cluster_size={QCOW2_CLUSTER}", path, str(size)],
+              timeout=60)
+
+
+def alloc_regions(image_size):
+    """For the fresh-image workloads: (warm-up size, measured offset, number of measured I/Os).
+    The warm-up writes [0, warm); the measured run writes one seeded random 4 KiB block per
+    cluster of [warm, image_size), so about 1 - 1/e of its writes allocate a cluster."""
+    clusters = image_size // QCOW2_CLUSTER
+    warm_clusters = max(1, clusters // QCOW2_ALLOC_WARM_PART)
+    warm = warm_clusters * QCOW2_CLUSTER
+    return warm, warm, max(1, clusters - warm_clusters)
+
+
+def file_size(path):
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
 class Settings:
     """What the runner needs from the command line (cli builds it)."""
 
@@ -61,6 +111,7 @@ class Settings:
         self.start_timeout = 30.0
         self.fio = "fio"
         self.nbdcopy = "nbdcopy"
+        self.qemu_img = "qemu-img"
         self.__dict__.update(kw)
 
 
@@ -75,6 +126,9 @@ class Runner:
         self.failures = []
         self.unavailable = {}                      # server name -> (message, log tail)
         self.image = os.path.join(run_dir, "dense.img")
+        self.qcow2_image = os.path.join(run_dir, "dense.qcow2")
+        self.skipped = {}                          # workload -> server -> why it cannot serve it
+        self.setup_errors = {}                     # Setup -> (message, log tail): image not made
         self.starts = 0
         self.command_lines = {}                    # server -> setup key -> argv (first start)
         self.start_times = []
@@ -99,8 +153,19 @@ class Runner:
 
     def run(self):
         runnable = [w for w in self.workloads if w.available]
-        if any(w.setup.backend == "file" for w in runnable if w.kind != "startup"):
+        backends = {w.setup.backend for w in runnable if w.kind != "startup"}
+        if backends & {"file", "qcow2"}:
             make_dense_image(self.image, self.s.image_size, self.log)
+        if "qcow2" in backends:
+            try:
+                make_qcow2_image(self.s.qemu_img, self.image, self.qcow2_image, self.log)
+            except ImageError as e:
+                self.log(f"compare: {e}")
+                for w in runnable:
+                    if w.setup.backend == "qcow2":
+                        self.setup_errors[w.setup] = (str(e), e.log_tail)
+            if "file" not in backends:
+                os.unlink(self.image)
         setups = []
         for w in runnable:
             if w.kind in ("fio", "nbdcopy") and w.setup not in setups:
@@ -116,16 +181,34 @@ class Runner:
                     self.run_group(sv, setup, group, rnd)
 
     def _ctx(self, sv, setup):
+        """The start's context; a fresh-image setup gets its new empty image here (ImageError)."""
         self.starts += 1
         tag = f"{sv.name}-{self.starts}"
-        return srv.StartContext(setup=setup, run_dir=self.run_dir, tag=tag, image=self.image,
-                                image_size=self.s.image_size, iothreads=self.s.iothreads)
+        image = self.qcow2_image if setup.backend == "qcow2" else self.image
+        ctx = srv.StartContext(setup=setup, run_dir=self.run_dir, tag=tag, image=image,
+                               image_size=self.s.image_size, iothreads=self.s.iothreads)
+        if setup.fresh_image:
+            ctx.image = os.path.join(self.run_dir, tag + ".qcow2")
+            ctx.scratch.append(ctx.image)
+            try:
+                make_empty_qcow2(self.s.qemu_img, ctx.image, self.s.image_size)
+            except ImageError:
+                if os.path.exists(ctx.image):
+                    os.unlink(ctx.image)
+                raise
+        return ctx
 
     def _start(self, sv, setup):
         """Starts sv for setup; returns Running, or (message, log tail) on failure."""
         if sv.name in self.unavailable:
             return self.unavailable[sv.name]
-        ctx = self._ctx(sv, setup)
+        if setup in self.setup_errors:
+            return self.setup_errors[setup]
+        try:
+            ctx = self._ctx(sv, setup)
+        except ImageError as e:
+            self.log(f"compare: {e}")
+            return (str(e), e.log_tail)
         try:
             r = srv.start(sv, ctx, timeout=self.s.start_timeout)
         except srv.StartError as e:
@@ -136,6 +219,13 @@ class Runner:
         return r
 
     def run_group(self, sv, setup, group, rnd):
+        why_not = sv.cannot_serve(setup)
+        if why_not:
+            for w in group:
+                self.skipped.setdefault(w.name, {})[sv.name] = why_not
+            if rnd == 1:
+                self.log(f"compare: {sv.name} skips {setup.key}: {why_not}")
+            return
         running, start_failures = None, 0
         try:
             for w in group:
@@ -176,6 +266,9 @@ class Runner:
         if rec is not None and rec["ok"]:
             cpu = rec["cpu_per_op"]
             cpu_text = f", {cpu * 1e6:.2f} us CPU per {w.ops_unit}" if cpu is not None else ""
+            share = (rec.get("raw") or {}).get("allocating_share")
+            if share is not None:
+                cpu_text += f", {share * 100:.0f}% of writes allocated a cluster"
             self.log(f"compare: round {rnd} {name:8} {w.name}: {rec['value']:.1f} {w.unit}{cpu_text}")
         elif rec is not None:
             self.log(f"compare: round {rnd} {name:8} {w.name}: FAILED ({rec['error']})")
@@ -195,7 +288,8 @@ class Runner:
         if self.s.warmup <= 0 or not any(x.kind == "fio" for x in group):
             return True
         jobs = max(x.jobs for x in group)
-        argv = fio.command(self.s.fio, running.ctx.uri, "randrw", "4k", 32, self.s.warmup, jobs)
+        size = alloc_regions(self.s.image_size)[0] if running.ctx.setup.fresh_image else None
+        argv = fio.command(self.s.fio, running.ctx.uri, "randrw", "4k", 32, self.s.warmup, jobs, size=size)
         rc, out, err, _ = daemon.run(argv, self.s.warmup + 60)
         if rc != 0:
             self._client_failed(w, running, rnd, "fio (warm-up)", rc, err)
@@ -205,18 +299,28 @@ class Runner:
     def measure_fio(self, w, running, rnd):
         uri = running.ctx.uri
         timeout = self.s.runtime + self.s.warmup + 60
+        fresh = running.ctx.setup.fresh_image
+        if fresh:
+            # warm-up in the first part of the image; then a fixed, seeded set of writes on the rest
+            warm, offset, count = alloc_regions(self.s.image_size)
+            measured = dict(runtime=None, offset=offset, number_ios=count)
+            timeout = self.s.warmup + 600
+        else:
+            warm, measured = None, dict(runtime=self.s.runtime)
         if self.s.warmup > 0 and self.s.warmup_each:
-            argv = fio.command(self.s.fio, uri, w.rw, w.bs, w.iodepth, self.s.warmup, w.jobs)
+            argv = fio.command(self.s.fio, uri, w.rw, w.bs, w.iodepth, self.s.warmup, w.jobs, size=warm)
             rc, out, err, _ = daemon.run(argv, timeout)
             if rc != 0:
                 self._client_failed(w, running, rnd, "fio (warm-up)", rc, err)
                 return self.records[w.name][running.server.name][-1]
         procfs.reset_peak_rss(running.pid)
+        size0 = file_size(running.ctx.image) if fresh else None
         cpu0 = procfs.tree_cpu_seconds(running.pid)
-        argv = fio.command(self.s.fio, uri, w.rw, w.bs, w.iodepth, self.s.runtime, w.jobs)
+        argv = fio.command(self.s.fio, uri, w.rw, w.bs, w.iodepth, jobs=w.jobs, **measured)
         rc, out, err, _ = daemon.run(argv, timeout)
         cpu1 = procfs.tree_cpu_seconds(running.pid)
         peak = procfs.tree_memory(running.pid, "VmHWM")
+        size1 = file_size(running.ctx.image) if fresh else None
         if rc != 0:
             self._client_failed(w, running, rnd, "fio", rc, err)
             return self.records[w.name][running.server.name][-1]
@@ -229,6 +333,10 @@ class Runner:
             self._died(w, running, rnd, w.name)
             return self.records[w.name][running.server.name][-1]
         value = summary["iops"] if w.unit == "IOPS" else summary["bw_bytes"] / MiB
+        if fresh and size0 is not None and size1 is not None:
+            # the image file grows by one cluster per allocation (plus a little metadata)
+            summary["image_growth_bytes"] = size1 - size0
+            summary["allocating_share"] = round((size1 - size0) / QCOW2_CLUSTER / summary["ios"], 3)
         return self._record(w, running.server.name, rnd, True, value=value, cpu_s=cpu1 - cpu0,
                             ops=summary["ios"], peak_rss=peak, raw=summary)
 
@@ -278,10 +386,11 @@ class Runner:
             running.stop()
 
 
-def summarize(workloads, server_names, records, reference="qsd"):
+def summarize(workloads, server_names, records, reference="qsd", skipped=None):
     """Medians over the successful rounds and ratios to the reference server (see table.py for
-    the shape)."""
+    the shape). skipped: workload -> server -> why that server cannot serve it (cell 'skipped')."""
     ref = reference if reference in server_names else None
+    skipped = skipped or {}
     rows = []
     for w in workloads:
         row = {"workload": w.name, "unit": w.unit, "higher_is_better": w.higher_is_better,
@@ -296,6 +405,9 @@ def summarize(workloads, server_names, records, reference="qsd"):
                     "peak_rss": stats.median(r["peak_rss"] for r in ok),
                     "ok": len(ok), "rounds": len(recs),
                 }
+                why = skipped.get(w.name, {}).get(s)
+                if why and not recs:
+                    row["cells"][s]["skipped"] = why
             if ref:
                 base = row["cells"][ref]
                 for s in server_names:

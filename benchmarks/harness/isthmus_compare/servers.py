@@ -8,7 +8,8 @@ by default it gets none, because 7.2 aborts on the first NBD client disconnect w
 runs in an IoThread (blockdev-nbd.c nbd_blockdev_client_closed: Assertion
 `qemu_in_main_thread() && nbd_server' failed); --qsd-iothread one gives it one anyway.
 nbdkit (null or file plugin) and the do-nothing 'ceiling' server are references; their
-readiness is their pidfile (written once the socket listens)."""
+readiness is their pidfile (written once the socket listens). They serve no qcow2 image, so the
+qcow2 setups are skipped for them (n/a in the table)."""
 import json
 import os
 import shutil
@@ -33,10 +34,11 @@ class StartContext:
     setup: object                  # workloads.Setup
     run_dir: str
     tag: str                       # unique per start: names the socket, log, pidfile
-    image: str = ""                # dense file for backend 'file'
+    image: str = ""                # dense file for backend 'file', qcow2 image for the qcow2 ones
     image_size: int = 1 << 30
     iothreads: int = 2
     port: int = 0
+    scratch: list = field(default_factory=list)   # files removed when the daemon is stopped
 
     @property
     def nbd_socket(self):
@@ -81,6 +83,10 @@ class Server:
             return f"{self.binary} not found"
         return None
 
+    def cannot_serve(self, setup):
+        """None if this server can run setup, else why not (the setup is skipped for it)."""
+        return None
+
     def argv(self, ctx):
         raise NotImplementedError
 
@@ -115,6 +121,9 @@ class QemuStyle(Server):
             a += ["--blockdev", f"driver=null-co,node-name={EXPORT},size={ctx.image_size}"]
         elif s.backend == "file":
             a += ["--blockdev", f"driver=file,node-name={EXPORT},filename={ctx.image.replace(',', ',,')}"]
+        elif s.backend in ("qcow2", "qcow2alloc"):
+            a += ["--blockdev", f"driver=qcow2,node-name={EXPORT},file.driver=file,"
+                                f"file.filename={ctx.image.replace(',', ',,')}"]
         else:
             raise ValueError(f"backend {s.backend!r}")
         if s.transport == "unix":
@@ -135,9 +144,18 @@ class QemuStyle(Server):
         return a
 
 
+def _raw_only(server, setup):
+    if setup.backend in ("null", "file"):
+        return None
+    return f"{server.name} serves null and raw file setups only, not {setup.backend}"
+
+
 class Nbdkit(Server):
     name = "nbdkit"
     package = "nbdkit"
+
+    def cannot_serve(self, setup):
+        return _raw_only(self, setup)
 
     def argv(self, ctx):
         s = ctx.setup
@@ -167,6 +185,9 @@ class Ceiling(Server):
 
     def version(self):
         return "ceiling.c (built with gcc by the harness)"
+
+    def cannot_serve(self, setup):
+        return _raw_only(self, setup)
 
     def argv(self, ctx):
         s = ctx.setup
@@ -225,7 +246,7 @@ class Running:
             self.qmp.close()
             self.qmp = None
         daemon.terminate(self.popen)
-        for path in (self.ctx.nbd_socket, self.ctx.qmp_socket, self.ctx.pidfile):
+        for path in [self.ctx.nbd_socket, self.ctx.qmp_socket, self.ctx.pidfile] + self.ctx.scratch:
             try:
                 os.unlink(path)
             except OSError:

@@ -3,11 +3,12 @@
 summary = {"servers": [names], "reference": "qsd",
            "rows": [{"workload", "unit", "higher_is_better", "ops_unit", "pending": reason or None,
                      "cells": {server: {"median", "cpu_per_op", "peak_rss", "ok", "rounds",
-                                        "ratio", "cpu_ratio"}}}]}
+                                        "ratio", "cpu_ratio", "skipped": why (if skipped)}}}]}
 
 Every non-reference server's median and CPU per operation is followed by its ratio to the
 reference (value / reference). A cell whose every round failed shows FAIL; one where only
-some rounds failed shows its median with '*'."""
+some rounds failed shows its median with '*'; one the server cannot serve (the setup was
+skipped for it) shows n/a."""
 
 
 def fmt_value(v, unit):
@@ -41,7 +42,7 @@ def fmt_mib(b):
 
 
 def _cell(c, text):
-    if c is None:
+    if c is None or c.get("skipped"):
         return "n/a"
     if c["ok"] == 0:
         return "FAIL"

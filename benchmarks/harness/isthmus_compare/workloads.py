@@ -5,14 +5,29 @@ import fnmatch
 from dataclasses import dataclass, field
 
 
+BACKENDS = {
+    "null": "null-co",
+    "file": "the dense file (written fully once per run)",
+    "qcow2": "a fully allocated qcow2 image (64 KiB clusters) converted from the dense file once per run",
+    "qcow2alloc": "an empty qcow2 image of the same size (64 KiB clusters), new for every daemon start",
+}
+QCOW2_BACKENDS = ("qcow2", "qcow2alloc")
+QCOW2_CLUSTER = 64 << 10
+
+
 @dataclass(frozen=True)
 class Setup:
     """How the daemon is started: transport of the NBD server, backend of the export, whether
     the export runs on IoThreads (the multi-connection workloads), read-only or writable."""
     transport: str = "unix"        # unix | tcp
-    backend: str = "null"          # null (null-co) | file (dense preallocated file)
+    backend: str = "null"          # see BACKENDS
     iothreads: bool = False
     readonly: bool = False
+
+    @property
+    def fresh_image(self):
+        """Every daemon start gets a new empty image (the allocating-write workloads)."""
+        return self.backend == "qcow2alloc"
 
     @property
     def key(self):
@@ -52,6 +67,19 @@ MULTI_CONN_PATTERNS = [
     ("randread-4k-qd32-4conn", "randread", "4k", 32, "IOPS"),
     ("randwrite-4k-qd32-4conn", "randwrite", "4k", 32, "IOPS"),
 ]
+QCOW2_PATTERNS = [
+    ("randread-4k-qd1", "randread", "4k", 1, "IOPS"),
+    ("randread-4k-qd32", "randread", "4k", 32, "IOPS"),
+    ("randwrite-4k-qd32", "randwrite", "4k", 32, "IOPS"),
+    ("seqread-1m-qd4", "read", "1m", 4, "MiB/s"),
+]
+# On a fresh empty image: the warm-up writes only the first 1/QCOW2_ALLOC_WARM_PART of it; the
+# measured run is a fixed number of random 4 KiB writes (one per cluster of the rest, the same
+# seeded offsets for every server) so that most of them allocate a cluster (about 1 - 1/e).
+QCOW2_ALLOC_PATTERNS = [
+    ("randwrite-4k-qd32", "randwrite", "4k", 32, "IOPS"),
+]
+QCOW2_ALLOC_WARM_PART = 16
 CONNECTIONS = 4
 
 
@@ -66,6 +94,10 @@ def all_workloads():
         setup = Setup("unix", backend, iothreads=True)
         for suffix, rw, bs, qd, unit in MULTI_CONN_PATTERNS:
             out.append(Workload(f"nbd-unix-{backend}-{suffix}", "fio", setup, rw, bs, qd, CONNECTIONS, unit))
+    for backend, patterns in (("qcow2", QCOW2_PATTERNS), ("qcow2alloc", QCOW2_ALLOC_PATTERNS)):
+        setup = Setup("unix", backend)
+        for suffix, rw, bs, qd, unit in patterns:
+            out.append(Workload(f"nbd-unix-{backend}-{suffix}", "fio", setup, rw, bs, qd, 1, unit))
     out.append(Workload("nbdcopy-unix-file", "nbdcopy", Setup("unix", "file", readonly=True),
                         unit="MiB/s", ops_unit="MiB"))
     out.append(Workload("startup-greeting", "startup", unit="ms", higher_is_better=False, ops_unit=""))

@@ -64,6 +64,18 @@ class FioTest(unittest.TestCase):
         self.assertIn("--ioengine=nbd", cmd)
         self.assertNotIn("--numjobs=1", fio.command("fio", "u", "read", "1m", 4, 1))
 
+    def test_fixed_count_in_a_region(self):
+        cmd = fio.command("fio", "u", "randwrite", "4k", 32, None, offset=65536, number_ios=100)
+        self.assertIn("--number_ios=100", cmd)
+        self.assertIn("--offset=65536", cmd)
+        self.assertIn("--randrepeat=1", cmd)     # the same offsets for every server
+        self.assertFalse(any(x.startswith(("--time_based", "--runtime", "--size")) for x in cmd))
+        cmd = fio.command("fio", "u", "randwrite", "4k", 32, 1.0, size=4096)
+        self.assertIn("--size=4096", cmd)
+        self.assertIn("--time_based", cmd)
+        with self.assertRaises(ValueError):
+            fio.command("fio", "u", "randwrite", "4k", 32, 1.0, number_ios=1)
+
     def test_uri(self):
         self.assertEqual(fio.nbd_uri("unix", "disk0", "/t/s.nbd"), "nbd+unix:///disk0?socket=/t/s.nbd")
         self.assertEqual(fio.nbd_uri("tcp", "disk0", port=10809), "nbd://127.0.0.1:10809/disk0")

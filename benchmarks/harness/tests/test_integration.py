@@ -145,6 +145,64 @@ class SignalTest(HarnessCase):
         self.run_and_interrupt(signal.SIGINT, to_group=True)
 
 
+class Qcow2Test(HarnessCase):
+    def test_images(self):
+        need("qemu-img")
+        sys.path.insert(0, os.path.dirname(HERE))
+        from isthmus_compare import runner
+        dense, img, empty = (os.path.join(self.tmp, n) for n in ("d.img", "d.qcow2", "e.qcow2"))
+        runner.make_dense_image(dense, 4 << 20, log=lambda m: None)
+        runner.make_qcow2_image("qemu-img", dense, img, log=lambda m: None)
+        runner.make_empty_qcow2("qemu-img", empty, 4 << 20)
+
+        def info(path):
+            r = subprocess.run(["qemu-img", "info", "--output=json", path], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return json.loads(r.stdout)
+
+        def extents(path):
+            r = subprocess.run(["qemu-img", "map", "--output=json", path], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return [(e["start"], e["length"], e["data"], e["zero"]) for e in json.loads(r.stdout)]
+
+        for path in (img, empty):
+            i = info(path)
+            self.assertEqual((i["format"], i["cluster-size"], i["virtual-size"]), ("qcow2", 65536, 4 << 20))
+        self.assertEqual(extents(img), [(0, 4 << 20, True, False)])     # every cluster allocated
+        self.assertEqual(extents(empty), [(0, 4 << 20, False, True)])   # none
+        r = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", dense, img], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with self.assertRaises(runner.ImageError) as e:
+            runner.make_qcow2_image("qemu-img", os.path.join(self.tmp, "absent.img"), img, log=lambda m: None)
+        self.assertTrue(any("absent.img" in line for line in e.exception.log_tail), e.exception.log_tail)
+
+    def test_qsd_runs_them_and_reference_servers_skip_them(self):
+        need("qemu-storage-daemon", "qemu-img", "fio", "gcc")
+        r = self.compare("--servers", "qsd,ceiling", "--workloads",
+                         "nbd-unix-qcow2-randread-4k-qd1,nbd-unix-qcow2alloc-*", "--image-size", "16M",
+                         "--runtime", "0.3", "--warmup", "0.2", "--rounds", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("nbd-unix-qcow2-randread-4k-qd1", "nbd-unix-qcow2alloc-randwrite-4k-qd32"):
+            row = self.row(r.stdout, name)
+            self.assertRegex(row[2], r"^\d+\.\dk$", r.stdout)
+            self.assertEqual(row[3:5], ["n/a", "n/a"], r.stdout)
+        self.assertNotIn("FAILED", r.stdout)
+        with open(self.json) as f:
+            res = json.load(f)
+        self.assertIn("driver=qcow2,node-name=disk0,file.driver=file,file.filename=",
+                      " ".join(res["daemon_command_lines"]["qsd"]["unix-qcow2alloc"]))
+        alloc = res["records"]["nbd-unix-qcow2alloc-randwrite-4k-qd32"]
+        self.assertEqual(alloc["ceiling"], [])
+        raw = alloc["qsd"][0]["raw"]
+        self.assertEqual(raw["ios"], 256 - 16)          # one write per cluster past the warm-up region
+        self.assertGreater(raw["allocating_share"], 0.4)   # about 1 - 1/e
+        self.assertLess(raw["allocating_share"], 0.9)
+        self.assert_nothing_left()
+
+
 class CeilingTest(HarnessCase):
     def test_ceiling_serves_libnbd_clients(self):
         need("gcc", "fio", "nbdinfo")

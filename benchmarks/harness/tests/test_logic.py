@@ -13,10 +13,17 @@ class WorkloadsTest(unittest.TestCase):
         names = [w.name for w in ws]
         self.assertEqual(len(names), len(set(names)))
         nbd = [w for w in ws if w.kind == "fio"]
-        self.assertEqual(len(nbd), 2 * 2 * 6 + 4)   # transports x backends x patterns + 4-connection ones
+        # transports x raw backends x patterns + 4-connection ones + qcow2 (4) + qcow2alloc (1)
+        self.assertEqual(len(nbd), 2 * 2 * 6 + 4 + 4 + 1)
         for w in nbd:
             self.assertEqual(w.jobs, 4 if w.name.endswith("-4conn") else 1)
             self.assertEqual(w.setup.iothreads, w.name.endswith("-4conn"))
+            self.assertEqual(w.setup.fresh_image, w.name.startswith("nbd-unix-qcow2alloc-"))
+        qcow2 = [w.name for w in wl.select(["nbd-unix-qcow2*"])]
+        self.assertEqual(qcow2, ["nbd-unix-qcow2-randread-4k-qd1", "nbd-unix-qcow2-randread-4k-qd32",
+                                 "nbd-unix-qcow2-randwrite-4k-qd32", "nbd-unix-qcow2-seqread-1m-qd4",
+                                 "nbd-unix-qcow2alloc-randwrite-4k-qd32"])
+        self.assertTrue(set(qcow2) <= set(wl.default_names()))
         self.assertTrue(all(not w.available for w in ws if w.name.startswith(("fuse-", "vhost-user-blk-"))))
         self.assertNotIn("fuse-file-randread-4k-qd32", wl.default_names())
 
@@ -57,6 +64,19 @@ class SummaryTest(unittest.TestCase):
         c = s["rows"][0]["cells"]["isthmus"]
         self.assertEqual((c["median"], c["ok"], c["rounds"]), (None, 0, 1))
         json.dumps(s)   # the summary goes into the JSON result as it is
+
+    def test_skipped_cells(self):
+        w = wl.select(["nbd-unix-qcow2-randread-4k-qd1"])
+        records = {w[0].name: {"qsd": [rec(True, 100.0, 1e-5, 10)], "nbdkit": []}}
+        s = runner.summarize(w, ["qsd", "nbdkit"], records, skipped={w[0].name: {"nbdkit": "no qcow2"}})
+        c = s["rows"][0]["cells"]["nbdkit"]
+        self.assertEqual((c["skipped"], c["median"], c["ratio"]), ("no qcow2", None, None))
+        self.assertNotIn("skipped", s["rows"][0]["cells"]["qsd"])
+
+    def test_alloc_regions(self):
+        warm, offset, count = runner.alloc_regions(1 << 30)
+        self.assertEqual((warm, offset, count), (64 << 20, 64 << 20, 16384 - 1024))
+        self.assertEqual(runner.alloc_regions(64 << 10), (64 << 10, 64 << 10, 1))
 
     def test_pending_row(self):
         s = runner.summarize(wl.select(["fuse-file-randread-4k-qd32"]), ["qsd"], {})
@@ -100,6 +120,23 @@ class CommandLineTest(unittest.TestCase):
         self.assertNotIn("--object", none)
         self.assertNotIn("iothread", " ".join(none))
 
+    def test_qcow2(self):
+        qsd = servers.QemuStyle("qsd", "qemu-storage-daemon", iothread_list=False)
+        ist = servers.QemuStyle("isthmus", "/repo/bin/isthmus", iothread_list=True)
+        for backend in ("qcow2", "qcow2alloc"):
+            ctx = self.ctx(wl.Setup("unix", backend))
+            ctx.image = "/r/a,b.qcow2"
+            a = qsd.argv(ctx)
+            self.assertEqual(a[1:], ist.argv(ctx)[1:])
+            self.assertEqual(a[a.index("--blockdev") + 1],
+                             "driver=qcow2,node-name=disk0,file.driver=file,file.filename=/r/a,,b.qcow2")
+            self.assertIsNone(qsd.cannot_serve(ctx.setup))
+            for ref in (servers.Nbdkit("nbdkit"), servers.Ceiling("/r/ceiling")):
+                self.assertIn(backend, ref.cannot_serve(ctx.setup))
+        for setup in (wl.Setup("unix", "null"), wl.Setup("tcp", "file", readonly=True)):
+            self.assertIsNone(servers.Nbdkit("nbdkit").cannot_serve(setup))
+            self.assertIsNone(servers.Ceiling("/r/ceiling").cannot_serve(setup))
+
     def test_reference_servers(self):
         n = servers.Nbdkit("nbdkit").argv(self.ctx(wl.Setup("unix", "null")))
         self.assertEqual(n, ["nbdkit", "--foreground", "--exit-with-parent", "--pidfile", "/r/t-1.pid",
@@ -120,6 +157,11 @@ class DepsTest(unittest.TestCase):
 
     def test_nothing_missing(self):
         deps.ensure(["fio"], which=lambda t: "/usr/bin/fio", is_root=False)
+
+    def test_qemu_img_needed_for_qcow2_only(self):
+        self.assertIn("qemu-img", cli.needed_tools(["isthmus"], wl.select(["nbd-unix-qcow2alloc-*"])))
+        self.assertNotIn("qemu-img", cli.needed_tools(["isthmus"], wl.select(["nbd-unix-file-*"])))
+        self.assertEqual(deps.install_hint(["qemu-img"]), "sudo apt-get install -y qemu-utils")
 
 
 class ArgsTest(unittest.TestCase):

@@ -16,6 +16,10 @@ SUMMARY = {
          "cells": {"qsd": cell(205000.0, 4.8e-6, 9 << 20),
                    "isthmus": cell(0, ok=0, rounds=3),
                    "ceiling": cell(270000.0, 2.4e-6, 2 << 20, ok=2, rounds=3, ratio=270 / 205, cpu_ratio=0.5)}},
+        {"workload": "nbd-unix-qcow2-randread-4k-qd1", "unit": "IOPS", "higher_is_better": True,
+         "ops_unit": "I/O", "pending": None,
+         "cells": {"qsd": cell(20000.0, 3e-5, 9 << 20), "isthmus": cell(30000.0, 2e-5, 40 << 20, ratio=1.5),
+                   "ceiling": dict(cell(None, ok=0, rounds=0), skipped="ceiling serves null and raw file")}},
         {"workload": "startup-greeting", "unit": "ms", "higher_is_better": False, "ops_unit": "",
          "pending": None,
          "cells": {"qsd": cell(7.14), "isthmus": cell(250.0, ratio=35.01), "ceiling": cell(3.0, ratio=0.42)}},
@@ -45,6 +49,11 @@ class TableTest(unittest.TestCase):
         self.assertEqual(self.row("nbd-unix-null-randread-4k-qd32"),
                          ["nbd-unix-null-randread-4k-qd32", "IOPS", "205.0k", "FAIL", "FAIL", "270.0k*", "1.32x*",
                           "4.80", "FAIL", "FAIL", "2.40*", "0.50x*", "9.0", "FAIL", "2.0*"])
+
+    def test_skipped_server_shows_n_a(self):
+        self.assertEqual(self.row("nbd-unix-qcow2-randread-4k-qd1"),
+                         ["nbd-unix-qcow2-randread-4k-qd1", "IOPS", "20.0k", "30.0k", "1.50x", "n/a", "n/a",
+                          "30.0", "20.0", "-", "n/a", "n/a", "9.0", "40.0", "n/a"])
 
     def test_rows_without_cpu_leave_those_columns_empty(self):
         r = self.row("startup-greeting")
