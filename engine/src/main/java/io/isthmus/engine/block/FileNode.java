@@ -315,6 +315,31 @@ final class FileNode extends BlockNode {
         return 0;
     }
 
+    /**
+     * Makes [offset, offset + len) read as zeroes without writing them: past the end of the file by extending it
+     * (sparse), inside it by punching a hole. 0, or -errno when that cannot be done (the caller writes zeroes).
+     */
+    int zeroClusterSync(long offset, long len) {
+        if (hostDevice || readOnly) {
+            return -Errno.ENOTSUP;
+        }
+        long end = offset + len;
+        synchronized (this) {
+            if (offset >= fileSize) {
+                int r = Posix.ftruncate(fd, end);
+                if (r < 0) {
+                    return r;
+                }
+                grownTo(end);
+                return 0;
+            }
+        }
+        if (end > fileSize) {
+            return -Errno.ENOTSUP; // straddles the end: rare, written out by the caller
+        }
+        return Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
+    }
+
     /** Records that the file now reaches {@code end} bytes (a write past the old end). */
     void grownTo(long end) {
         if (end > fileSize) {

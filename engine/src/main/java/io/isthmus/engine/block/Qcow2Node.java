@@ -1071,6 +1071,37 @@ public final class Qcow2Node extends BlockNode {
             return -Errno.EIO;
         }
         int kind = kindOf(e);
+        long inCluster0 = guest - clusterStart;
+        boolean oldIsZero = kind == ZERO || (kind == UNALLOCATED
+                && (backing == null || clusterStart >= backing.length()));
+        if (len < clusterSize && oldIsZero) {
+            // QEMU's handle_alloc_space: the rest of the cluster reads as zeroes, so only the new data is written
+            // into a zeroed cluster (a new one past the end of the file is zero already)
+            long n = allocClusters(1);
+            if (n < 0) {
+                return (int) n;
+            }
+            int r = file.zeroClusterSync(n, clusterSize);
+            if (r == 0) {
+                MemorySegment data = bounce.asSlice(0, len);
+                if (zeroes) {
+                    data.fill((byte) 0);
+                } else {
+                    op.copyOut(reqOff, data);
+                }
+                r = zeroes ? 0 : file.writeSync(n + inCluster0, data);
+                if (r < 0) {
+                    freeCluster(n >>> clusterBits, false);
+                    return r;
+                }
+                r = setL2Entry(clusterStart, n | COPIED, oldEntryScratch);
+                if (r < 0) {
+                    return r;
+                }
+                return freeEntry(oldEntryScratch[0], false);
+            }
+            freeCluster(n >>> clusterBits, false); // cannot zero it cheaply: write the whole cluster below
+        }
         int r;
         if (len == clusterSize) {
             r = 0;

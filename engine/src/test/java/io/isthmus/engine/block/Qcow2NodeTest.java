@@ -178,6 +178,29 @@ class Qcow2NodeTest {
     }
 
     @Test
+    void smallWritesToNewClustersWriteOnlyTheirData() throws Exception {
+        // 4 KiB into each of 64 fresh 64 KiB clusters: the rest of each cluster stays a hole, as with QEMU
+        Path img = dir.resolve("w.qcow2");
+        int size = 8 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", img.toString(), Integer.toString(size));
+        BlockNode n = open(img, "q");
+        long before = n.actualSize();
+        byte[] model = new byte[size];
+        byte[] d = new byte[4096];
+        new Random(5).nextBytes(d);
+        for (int c = 0; c < 64; c++) {
+            writeModel(n, model, c * 65536L + 8192, d);
+        }
+        long grown = n.actualSize() - before;
+        assertTrue(grown < 64 * 16384, "64 small writes allocated " + grown + " bytes on disk");
+        readCheck(n, model, 0, size);
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+
+    @Test
     void growsTheRefcountTableWhenTheImageFillsUp() throws Exception {
         // 512-byte clusters with 16-bit refcounts: one refcount block covers 128 KiB, the one-cluster table 8 MiB
         Path img = dir.resolve("g.qcow2");
