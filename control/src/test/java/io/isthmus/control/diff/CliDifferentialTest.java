@@ -30,20 +30,29 @@ class CliDifferentialTest {
 
     static Outcome run(DaemonUnderTest.Kind kind, List<String> args, Path dir) throws Exception {
         List<String> cmd = DaemonUnderTest.command(kind);
-        for (String a : args) {
-            cmd.add(a.replace("DIR", dir.toString()));
-        }
         Path err = Files.createTempFile(dir, "stderr", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Process p = start(cmd, args, dir, err);
         if (!p.waitFor(20, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
             return new Outcome(-1, "<<still running>>");
         }
-        String text = Files.readString(err, StandardCharsets.UTF_8)
+        return new Outcome(p.exitValue(), stderrText(err, dir));
+    }
+
+    /** Starts {@code cmd} + {@code args} (DIR replaced) with stdin from /dev/null, stdout discarded, stderr to err. */
+    private static Process start(List<String> cmd, List<String> args, Path dir, Path err) throws IOException {
+        for (String a : args) {
+            cmd.add(a.replace("DIR", dir.toString()));
+        }
+        return new ProcessBuilder(cmd).redirectError(err.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    }
+
+    /** A daemon's stderr with the daemon's name and the test directory masked, so both daemons compare. */
+    private static String stderrText(Path err, Path dir) throws IOException {
+        return Files.readString(err, StandardCharsets.UTF_8)
                 .replace("qemu-storage-daemon", "isthmus").replace(dir.toString(), "DIR");
-        return new Outcome(p.exitValue(), text);
     }
 
     /**
@@ -103,13 +112,8 @@ class CliDifferentialTest {
                     c.inherit(), dir.toString(), "--"));
         }
         cmd.addAll(DaemonUnderTest.command(kind));
-        for (String a : args) {
-            cmd.add(a.replace("DIR", dir.toString()));
-        }
         Path err = Files.createTempFile(dir, "stderr", ".txt");
-        Process p = new ProcessBuilder(cmd).redirectError(err.toFile())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Process p = start(cmd, args, dir, err);
         Outcome probe = null;
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -132,9 +136,7 @@ class CliDifferentialTest {
         } finally {
             p.destroyForcibly();
         }
-        String text = Files.readString(err, StandardCharsets.UTF_8)
-                .replace("qemu-storage-daemon", "isthmus").replace(dir.toString(), "DIR");
-        return new Result(new Outcome(p.exitValue(), text), probe);
+        return new Result(new Outcome(p.exitValue(), stderrText(err, dir)), probe);
     }
 
     /** Runs a probe command (DIR replaced): its exit status and its stdout and stderr together, DIR masked. */

@@ -75,10 +75,7 @@ class NbdcopyAndFioTest {
     @Test
     @Timeout(60)
     void fioNbdEngineWithCrc32cVerification() throws Exception {
-        Tools.require("fio");
-        Tools.Result help = Tools.run(10, "fio", "--enghelp=nbd");
-        org.junit.jupiter.api.Assumptions.assumeTrue(help.exit() == 0 && help.out().contains("uri"),
-                "this fio has no nbd engine");
+        Tools.requireFioNbdEngine();
         Path dir = Tools.tempDir();
         Daemon d = null;
         try {

@@ -427,9 +427,7 @@ class Qcow2DataTest {
     @MethodSource("kinds")
     void concurrentConnectionsAllocating(Daemon.Kind kind) throws Exception {
         require(kind, "fio", "nbdcopy");
-        Tools.Result help = Tools.run(10, "fio", "--enghelp=nbd");
-        org.junit.jupiter.api.Assumptions.assumeTrue(help.exit() == 0 && help.out().contains("uri"),
-                "this fio has no nbd engine");
+        Tools.requireFioNbdEngine();
         Path dir = Tools.tempDir();
         Daemon d = null;
         try {

@@ -50,6 +50,13 @@ final class Tools {
         }
     }
 
+    /** Skips unless fio is installed with its nbd engine (Debian's fio has it). */
+    static void requireFioNbdEngine() throws IOException, InterruptedException {
+        require("fio");
+        Result help = run(10, "fio", "--enghelp=nbd");
+        assumeTrue(help.exit() == 0 && help.out().contains("uri"), "this fio has no nbd engine");
+    }
+
     static Result run(long timeoutSeconds, String... command) throws IOException, InterruptedException {
         return run(timeoutSeconds, Arrays.asList(command));
     }
