@@ -40,6 +40,7 @@ public final class Daemon {
     private final Map<Class<?>, Object> components = new ConcurrentHashMap<>();
     private final EnumMap<ShutdownPhase, List<Runnable>> shutdownSteps = new EnumMap<>(ShutdownPhase.class);
     private final Runnable shutdownListener;
+    private String warningLocation = "";
     private QmpSession currentSession;
     private boolean shutdownStarted;
     private boolean exportsClosed;
@@ -114,6 +115,20 @@ public final class Daemon {
     }
 
     /** The monitor session whose command is running now (null for command-line options). */
+    /**
+     * Prints a warning to stderr as QEMU's warn_report does: behind the location of the command-line option being
+     * applied ("isthmus: --blockdev ...: warning: ..."), or bare while a QMP command runs. Control thread.
+     */
+    public void warn(String message) {
+        System.err.println(warningLocation + "warning: " + message);
+        System.err.flush();
+    }
+
+    /** The prefix {@link #warn} puts before "warning:" (a program name and option location), "" for none. */
+    public void setWarningLocation(String prefix) {
+        warningLocation = prefix == null ? "" : prefix;
+    }
+
     public QmpSession currentSession() {
         return currentSession;
     }

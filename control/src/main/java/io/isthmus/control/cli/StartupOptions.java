@@ -37,12 +37,15 @@ public final class StartupOptions {
             if (item.opt() == null) {
                 throw new OptionError(item.location(), "Unexpected argument");
             }
+            daemon.setWarningLocation(prog + ": " + item.location() + ": ");
             try {
                 applyOne(item);
             } catch (QmpError e) {
                 throw new OptionError(item.location(), e.desc(), e.hint());
             } catch (EngineException e) {
                 throw new OptionError(item.location(), e.getMessage());
+            } finally {
+                daemon.setWarningLocation(null);
             }
         }
     }

@@ -31,6 +31,7 @@ public final class BlockdevCommands implements CommandGroup {
         daemon.putComponent(BlockGraph.class, graph);
         daemon.addShutdownStep(Daemon.ShutdownPhase.BLOCK, graph::closeAll);
         r.register("blockdev-add", args -> {
+            warnEmptyBacking(args);
             graph.add(options(args));
             return null;
         });
@@ -40,6 +41,19 @@ public final class BlockdevCommands implements CommandGroup {
         });
         r.register("query-named-block-nodes", args -> queryNamedBlockNodes(graph, Boolean.TRUE.equals(args.get("flat"))));
         r.register("block_resize", this::blockResize);
+    }
+
+    /** QEMU's deprecation warning for {@code "backing": ""} (keyval {@code backing=}), anywhere in the tree. */
+    private void warnEmptyBacking(Map<String, Object> a) {
+        for (Map.Entry<String, Object> e : a.entrySet()) {
+            if ("backing".equals(e.getKey()) && "".equals(e.getValue())) {
+                daemon.warn("Use of \"backing\": \"\" is deprecated; use \"backing\": null instead");
+            } else if (e.getValue() instanceof Map<?, ?> m) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> child = (Map<String, Object>) m;
+                warnEmptyBacking(child);
+            }
+        }
     }
 
     /** Translates validated BlockdevOptions into the engine's options (inline children recursively). */
