@@ -352,11 +352,11 @@ public final class BlockGraph {
         if (g < 512 || Long.bitCount(g) != 1) {
             throw new EngineException("Granularity must be power of 2 and at least 512");
         }
+        if (n.findBitmap(name) != null) { // QSD 7.2 answers this before the persistence checks
+            throw new EngineException("Bitmap already exists: " + name);
+        }
         if (persistent) {
             n.checkCanStoreBitmap(name, g);
-        }
-        if (n.findBitmap(name) != null) {
-            throw new EngineException("Bitmap already exists: " + name);
         }
         if (name.length() > MAX_BITMAP_NAME) {
             throw new EngineException("Bitmap name too long: " + name);

@@ -2029,7 +2029,7 @@ public final class Qcow2Node extends BlockNode {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment d = a.allocate((long) clusters << clusterBits, 4096);
                 Qcow2BitmapDirectory.encode(nd, d);
-                r = file.writeSync(newOffset, d);
+                r = file.writeSync(newOffset, d.asSlice(0, newSize)); // as QEMU: the file ends with the directory
             }
             if (r >= 0) {
                 r = file.flushSync();
@@ -2287,7 +2287,7 @@ public final class Qcow2Node extends BlockNode {
             for (int i = 0; i < table.length; i++) {
                 t.set(BE64, i * 8L, table[i]);
             }
-            int r = file.writeSync(to, t);
+            int r = file.writeSync(to, t.asSlice(0, tableSize * 8)); // as QEMU: just the table's bytes
             if (r < 0) {
                 freeDataClusters(table);
                 freeRange(to, tableClusters);

@@ -242,8 +242,7 @@ class Qcow2BitmapTest {
         assertNull(m.findBitmap("gone"));
         assertNull(m.findBitmap("temp"));
         e = assertThrows(EngineException.class, () -> graph.addBitmap(m, "p", null, true, false));
-        assertEquals("Can't make bitmap 'p' persistent in 'q2': Bitmap with the same name is already stored",
-                e.getMessage());
+        assertEquals("Bitmap already exists: p", e.getMessage());
         graph.removeBitmap("q2", "fine");
         assertEquals(List.of("off 65536 in-use", "p 4096 in-use,auto"), storedBitmaps(img));
         graph.removeBitmap("q2", "p");
