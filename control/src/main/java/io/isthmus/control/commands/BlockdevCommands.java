@@ -177,6 +177,9 @@ public final class BlockdevCommands implements CommandGroup {
                     bi.put("recording", b.isEnabled());
                     bi.put("busy", b.isBusy());
                     bi.put("persistent", b.isPersistent());
+                    if (b.isInconsistent()) {
+                        bi.put("inconsistent", true);
+                    }
                     bl.add(bi);
                 }
                 info.put("dirty-bitmaps", bl);
@@ -224,6 +227,25 @@ public final class BlockdevCommands implements CommandGroup {
             data.put("corrupt", q.corrupt());
         }
         data.put("refcount-bits", (long) q.refcountBits());
+        List<Qcow2Node.StoredBitmap> stored = q.storedBitmaps();
+        if (!stored.isEmpty()) {
+            List<Object> bl = new ArrayList<>();
+            for (Qcow2Node.StoredBitmap sb : stored) {
+                Map<String, Object> bi = new LinkedHashMap<>();
+                List<Object> flags = new ArrayList<>();
+                if (sb.inUse()) {
+                    flags.add("in-use");
+                }
+                if (sb.auto()) {
+                    flags.add("auto");
+                }
+                bi.put("flags", flags);
+                bi.put("name", sb.name());
+                bi.put("granularity", sb.granularity());
+                bl.add(bi);
+            }
+            data.put("bitmaps", bl);
+        }
         data.put("compression-type", q.compressionType());
         Map<String, Object> specific = new LinkedHashMap<>();
         specific.put("type", "qcow2");

@@ -284,6 +284,7 @@ public final class BlockGraph {
     }
 
     private void destroy(BlockNode n) {
+        n.storePersistentBitmaps(); // before its children (the image file) go
         forget(n);
         for (BlockChild c : new ArrayList<>(n.children)) {
             n.children.remove(c);
@@ -304,6 +305,9 @@ public final class BlockGraph {
                     u.detach();
                 }
             }
+        }
+        for (BlockNode n : l) {
+            n.storePersistentBitmaps(); // every image is still open here
         }
         for (BlockNode n : l) {
             forget(n);
@@ -344,16 +348,15 @@ public final class BlockGraph {
     /** block-dirty-bitmap-add, after the node was found (QEMU checks the name before looking the node up). */
     public DirtyBitmap addBitmap(BlockNode n, String name, Long granularity, boolean persistent, boolean disabled)
             throws EngineException {
-        long g = granularity == null ? DEFAULT_BITMAP_GRANULARITY : granularity;
+        long g = granularity == null ? n.defaultBitmapGranularity() : granularity;
         if (g < 512 || Long.bitCount(g) != 1) {
             throw new EngineException("Granularity must be power of 2 and at least 512");
         }
-        if (persistent && !n.canStorePersistentBitmaps()) {
-            throw new EngineException("Can't store persistent bitmaps to " + n.nodeName()
-                    + ": Operation not supported");
-        }
-        if (n.findBitmap(name) != null) {
+        if (n.findBitmap(name) != null) { // QSD 7.2 answers this before the persistence checks
             throw new EngineException("Bitmap already exists: " + name);
+        }
+        if (persistent) {
+            n.checkCanStoreBitmap(name, g);
         }
         if (name.length() > MAX_BITMAP_NAME) {
             throw new EngineException("Bitmap name too long: " + name);
@@ -378,29 +381,48 @@ public final class BlockGraph {
         return b;
     }
 
-    /** QEMU's bdrv_dirty_bitmap_check with BDRV_BITMAP_BUSY (bitmaps here are never read-only or inconsistent). */
+    /** QEMU's bdrv_dirty_bitmap_check with BDRV_BITMAP_BUSY only. */
     public static void checkNotBusy(DirtyBitmap b) throws EngineException {
+        check(b, false, false);
+    }
+
+    /**
+     * QEMU's bdrv_dirty_bitmap_check: busy always; read-only when {@code readOnly} (a change to the bits or to its
+     * existence); inconsistent when {@code inconsistent} (a use of its bits).
+     */
+    public static void check(DirtyBitmap b, boolean readOnly, boolean inconsistent) throws EngineException {
         if (b.isBusy()) {
             throw new EngineException("Bitmap '" + b.name()
                     + "' is currently in use by another operation and cannot be used");
         }
+        if (readOnly && b.isReadOnly()) {
+            throw new EngineException("Bitmap '" + b.name() + "' is readonly and cannot be modified");
+        }
+        if (inconsistent && b.isInconsistent()) {
+            throw new EngineException("Bitmap '" + b.name() + "' is inconsistent and cannot be used");
+        }
     }
 
+    /** block-dirty-bitmap-remove: a persistent bitmap leaves the image's bitmap directory at once, as in QEMU. */
     public void removeBitmap(String node, String name) throws EngineException {
         DirtyBitmap b = lookupBitmap(node, name);
-        checkNotBusy(b);
-        nodes.get(node).removeBitmap(b);
+        check(b, true, false);
+        BlockNode n = nodes.get(node);
+        if (b.isPersistent()) {
+            n.removePersistentBitmap(name);
+        }
+        n.removeBitmap(b);
     }
 
     public void clearBitmap(String node, String name) throws EngineException {
         DirtyBitmap b = lookupBitmap(node, name);
-        checkNotBusy(b);
+        check(b, true, true);
         b.clear();
     }
 
     public void enableBitmap(String node, String name, boolean enable) throws EngineException {
         DirtyBitmap b = lookupBitmap(node, name);
-        checkNotBusy(b);
+        check(b, false, true);
         b.setEnabled(enable);
     }
 
@@ -410,17 +432,17 @@ public final class BlockGraph {
      */
     public void mergeBitmaps(String node, String target, List<String[]> sources) throws EngineException {
         DirtyBitmap dst = lookupBitmap(node, target);
-        checkNotBusy(dst);
         List<DirtyBitmap> srcs = new ArrayList<>();
         for (String[] s : sources) {
             DirtyBitmap src = lookupBitmap(s[0], s[1]);
-            checkNotBusy(src);
+            check(src, false, true);
             if (src.length() != dst.length()) {
                 throw new EngineException("Bitmaps are of different sizes (destination size is " + dst.length()
                         + ", source size is " + src.length() + ") and can't be merged");
             }
             srcs.add(src);
         }
+        check(dst, true, true); // QEMU merges the sources into a scratch bitmap first, then checks the target
         for (DirtyBitmap src : srcs) {
             if (src != dst) {
                 dst.mergeFrom(src);

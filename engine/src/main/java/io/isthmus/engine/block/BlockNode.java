@@ -360,9 +360,33 @@ public abstract class BlockNode {
         return List.of(bitmaps);
     }
 
-    /** Whether persistent bitmaps can be stored (no driver here can: they need qcow2). */
+    /** Whether persistent bitmaps can be stored (only qcow2 v3 images can). */
     public boolean canStorePersistentBitmaps() {
         return false;
+    }
+
+    /**
+     * QEMU's bdrv_can_store_new_dirty_bitmap: refuses (with QEMU's text) a new persistent bitmap this node cannot
+     * store. Drivers that store bitmaps override it with their own checks.
+     */
+    void checkCanStoreBitmap(String name, long granularity) throws EngineException {
+        throw new EngineException("Can't store persistent bitmaps to " + nodeName + ": Operation not supported");
+    }
+
+    /** QEMU's bdrv_get_default_bitmap_granularity: the cluster size clamped to [4 KiB, 64 KiB], else 64 KiB. */
+    public long defaultBitmapGranularity() {
+        return 65536;
+    }
+
+    /** Removes a persistent bitmap from the image at once (block-dirty-bitmap-remove); nothing to do by default. */
+    void removePersistentBitmap(String name) throws EngineException {
+    }
+
+    /**
+     * Writes the persistent bitmaps to the image: called by the graph before the node and its children close
+     * (blockdev-del, daemon exit). Errors are reported, never thrown (QEMU: "Lost persistent bitmaps ...").
+     */
+    void storePersistentBitmaps() {
     }
 
     /** Adds a bitmap covering the node's current length (checks are the caller's: {@link BlockGraph#addBitmap}). */

@@ -24,6 +24,10 @@ public final class DirtyBitmap {
     private volatile boolean enabled = true;
     private volatile boolean busy;
     private final boolean persistent;
+    /** Loaded from an image where it was left in use (a crash): its bits are unknown; never recording. */
+    private volatile boolean inconsistent;
+    /** Loaded from an image opened read-only: it cannot be changed (QEMU's readonly bitmaps). */
+    private volatile boolean readOnly;
 
     DirtyBitmap(String name, long granularity, long length, boolean persistent) {
         if (granularity < 512 || Long.bitCount(granularity) != 1) {
@@ -84,6 +88,25 @@ public final class DirtyBitmap {
 
     public boolean isPersistent() {
         return persistent;
+    }
+
+    /** QEMU's inconsistent bitmaps: loaded with the in_use flag set, so its contents cannot be trusted. */
+    public boolean isInconsistent() {
+        return inconsistent;
+    }
+
+    /** Marks the bitmap inconsistent; it stops recording, as in QEMU's bdrv_dirty_bitmap_set_inconsistent. */
+    void markInconsistent() {
+        inconsistent = true;
+        enabled = false;
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    void setReadOnly(boolean readOnly) {
+        this.readOnly = readOnly;
     }
 
     // =============================================================================================================
@@ -228,6 +251,36 @@ public final class DirtyBitmap {
 
     // =============================================================================================================
     // control-thread operations
+
+    /** Granules covered: one bit each. */
+    long granules() {
+        long len = length;
+        return len == 0 ? 0 : ((len - 1) >>> shift) + 1;
+    }
+
+    /** Word {@code i} of the bits (granule g is bit g % 64 of word g / 64): what an image stores little-endian. */
+    long word(int i) {
+        return (long) WORD.getVolatile(words, i);
+    }
+
+    /** ORs {@code v} into word {@code i} (loading from an image); bits past the last granule are dropped. */
+    void orWord(int i, long v) {
+        long[] w = words;
+        if (i >= w.length) {
+            return;
+        }
+        long granules = granules();
+        if (i == w.length - 1 && (granules & 63) != 0) {
+            v &= -1L >>> (64 - (granules & 63));
+        }
+        if (v != 0) {
+            WORD.getAndBitwiseOr(w, i, v);
+        }
+    }
+
+    int wordCount() {
+        return words.length;
+    }
 
     /** ORs the source into this bitmap; sizes are checked by the caller (QEMU's rule: equal sizes). */
     void mergeFrom(DirtyBitmap src) {

@@ -55,7 +55,8 @@ public final class Qcow2Node extends BlockNode {
 
     private static final int INCOMPAT_DIRTY = 1, INCOMPAT_CORRUPT = 2, INCOMPAT_DATA_FILE = 4,
             INCOMPAT_COMPRESSION = 8, INCOMPAT_EXTL2 = 16;
-    private static final int EXT_BACKING_FORMAT = 0xe2792aca, EXT_DATA_FILE = 0x44415441;
+    private static final int EXT_BACKING_FORMAT = 0xe2792aca, EXT_DATA_FILE = 0x44415441, EXT_BITMAPS = 0x23852875;
+    private static final long AUTOCLEAR_BITMAPS = 1;
 
     /** Mapping kinds of a run of guest clusters. */
     static final int UNALLOCATED = 0, ZERO = 1, NORMAL = 2, COMPRESSED_CLUSTER = 3;
@@ -87,6 +88,16 @@ public final class Qcow2Node extends BlockNode {
     private final String backingFormat;
     private final int l2Bits;
     private final int rbBits;
+    /** Autoclear features as on disk (v3; 0 for v2). */
+    private long autoclear;
+
+    // ---- persistent bitmaps (under lock): the directory as on disk; empty when the image has none (or they are
+    // ignored: autoclear bit 0 clear)
+    private java.util.List<Qcow2BitmapDirectory.Entry> bitmapDir = java.util.List.of();
+    private int nbBitmaps;
+    private long bitmapDirOffset;
+    private long bitmapDirSize;
+    private boolean bitmapsStored;
 
     // ---- metadata (under lock)
     private long[] l1;
@@ -132,6 +143,7 @@ public final class Qcow2Node extends BlockNode {
         explicitBacking = o.backingNone || o.backingRef != null || o.backingInline != null;
         refcountOrder = version == 2 ? 4 : header.get(BE32, 96);
         compressionType = headerLength > 104 ? header.get(ValueLayout.JAVA_BYTE, 104) & 0xff : 0;
+        autoclear = version == 2 ? 0 : header.get(BE64, 88);
         l2Bits = clusterBits - 3;
         rbBits = clusterBits + 3 - refcountOrder;
 
@@ -163,6 +175,13 @@ public final class Qcow2Node extends BlockNode {
                         StandardCharsets.UTF_8);
             } else if (type == EXT_DATA_FILE) {
                 throw new EngineException("qcow2 images with an external data file are not supported");
+            } else if (type == EXT_BITMAPS) {
+                if (len != 24) {
+                    throw new EngineException("bitmaps_ext: Invalid extension length");
+                }
+                if ((autoclear & AUTOCLEAR_BITMAPS) != 0) { // else a program without bitmap support wrote: ignore
+                    readBitmapsExtension(header.asSlice(ext + 8, 24));
+                }
             }
             ext += 8 + ((len + 7L) & ~7L);
         }
@@ -174,6 +193,33 @@ public final class Qcow2Node extends BlockNode {
         bounce = arena.allocate(clusterSize, 4096);
         compressedBuf = arena.allocate(2L * clusterSize + 1024, 4096);
         freeHint = 0;
+    }
+
+    /** QEMU's checks of the bitmaps extension (qcow2_read_extensions), texts included. */
+    private void readBitmapsExtension(MemorySegment e) throws EngineException {
+        int nb = e.get(BE32, 0);
+        if (e.get(BE32, 4) != 0) {
+            throw new EngineException("bitmaps_ext: Reserved field is not zero");
+        }
+        long dirSize = e.get(BE64, 8);
+        long dirOffset = e.get(BE64, 16);
+        if (Integer.toUnsignedLong(nb) > Qcow2BitmapDirectory.MAX_BITMAPS) {
+            throw new EngineException("bitmaps_ext: Image has " + Integer.toUnsignedString(nb)
+                    + " bitmaps, exceeding the QEMU supported maximum of " + Qcow2BitmapDirectory.MAX_BITMAPS);
+        }
+        if (nb == 0) {
+            throw new EngineException("found bitmaps extension with zero bitmaps");
+        }
+        if ((dirOffset & (clusterSize - 1)) != 0) {
+            throw new EngineException("bitmaps_ext: invalid bitmap directory offset");
+        }
+        if (Long.compareUnsigned(dirSize, Qcow2BitmapDirectory.MAX_DIRECTORY_SIZE) > 0) {
+            throw new EngineException("bitmaps_ext: bitmap directory size (" + Long.toUnsignedString(dirSize)
+                    + ") exceeds the maximum supported size (" + Qcow2BitmapDirectory.MAX_DIRECTORY_SIZE + ")");
+        }
+        nbBitmaps = nb;
+        bitmapDirSize = dirSize;
+        bitmapDirOffset = dirOffset;
     }
 
     /**
@@ -253,13 +299,14 @@ public final class Qcow2Node extends BlockNode {
         Qcow2Node n = new Qcow2Node(nodeName, o, f, h, f.length());
         try {
             n.loadTables();
+            n.loadBitmaps();
         } catch (RuntimeException e) {
             n.arena.close();
             throw e;
         }
         n.addChild("file", fileNode, fileOwned);
         if (writable && n.version == 3) {
-            n.clearAutoclear(h);
+            n.clearAutoclear();
         }
         return n;
     }
@@ -355,16 +402,29 @@ public final class Qcow2Node extends BlockNode {
         return t;
     }
 
-    /** A read-write open clears the autoclear bits: nothing here maintains what they vouch for (bitmaps). */
-    private void clearAutoclear(MemorySegment header) throws EngineException {
-        if (header.get(BE64, 88) != 0) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment z = a.allocate(8, 8);
-                int r = file.writeSync(88, z);
-                if (r < 0) {
-                    throw new EngineException("Could not update qcow2 header: " + Errno.message(r));
-                }
+    /**
+     * A read-write open clears the autoclear bits it does not know (QEMU's QCOW2_AUTOCLEAR_MASK): nothing here
+     * maintains what they vouch for. Bit 0 (bitmaps) is maintained here (see the persistent bitmaps section).
+     */
+    private void clearAutoclear() throws EngineException {
+        long keep = autoclear & AUTOCLEAR_BITMAPS;
+        if (keep != autoclear) {
+            int r = writeAutoclear(keep);
+            if (r < 0) {
+                throw new EngineException("Could not update qcow2 header: " + Errno.message(r));
             }
+        }
+    }
+
+    private int writeAutoclear(long v) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment z = a.allocate(8, 8);
+            z.set(BE64, 0, v);
+            int r = file.writeSync(88, z);
+            if (r >= 0) {
+                autoclear = v;
+            }
+            return r;
         }
     }
 
@@ -505,6 +565,7 @@ public final class Qcow2Node extends BlockNode {
     @Override
     void close() {
         if (!closed) {
+            storePersistentBitmaps(); // the graph stores them earlier, while the file child is still open
             super.close();
             synchronized (lock) {
                 inflater.end();
@@ -1623,6 +1684,7 @@ public final class Qcow2Node extends BlockNode {
         if ((newSize & 511) != 0) {
             throw new EngineException("The new size must be a multiple of 512");
         }
+        checkBitmapsForResize();
         if (newSize < size) {
             throw new EngineException("qcow2 doesn't support shrinking images yet");
         }
@@ -1686,5 +1748,593 @@ public final class Qcow2Node extends BlockNode {
             freeCluster((oldOffset >>> clusterBits) + i, false);
         }
         return 0;
+    }
+
+    // =============================================================================================================
+    // persistent dirty bitmaps (docs/interop/qcow2.txt "Bitmaps extension"; behaviour of QEMU's qcow2-bitmap.c)
+    //
+    // Open loads the directory and every bitmap's bits into DirtyBitmap objects; a read-write open then marks them
+    // in_use on disk, so a crash leaves them inconsistent. Close writes each bitmap anew (data clusters, table), then
+    // a new directory, then switches the header extension to it, then frees the old structures: flushes separate the
+    // steps, so the header never points at something unwritten. block-dirty-bitmap-remove rewrites the directory at
+    // once. Control thread; allocation and freeing under lock.
+
+    /** Loads the bitmaps of the directory (open, before the node is shared). */
+    private void loadBitmaps() throws EngineException {
+        if (nbBitmaps == 0) {
+            return;
+        }
+        java.util.List<Qcow2BitmapDirectory.Entry> dir = readBitmapDirectory();
+        boolean needsInUse = false;
+        for (Qcow2BitmapDirectory.Entry e : dir) {
+            DirtyBitmap b = createBitmap(e.name, 1L << e.granularityBits, true);
+            if (e.inUse()) {
+                b.markInconsistent(); // its data is unusable: not loaded
+            } else {
+                loadBitmapData(e, b);
+                needsInUse = true;
+            }
+            if ((e.flags & Qcow2BitmapDirectory.FLAG_AUTO) == 0) {
+                b.setEnabled(false);
+            }
+            if (!writable) {
+                b.setReadOnly(true);
+            }
+        }
+        bitmapDir = new java.util.ArrayList<>(dir);
+        if (needsInUse && writable) {
+            for (Qcow2BitmapDirectory.Entry e : bitmapDir) {
+                e.flags |= Qcow2BitmapDirectory.FLAG_IN_USE;
+            }
+            int r = writeDirectoryInPlace();
+            if (r < 0) {
+                throw new EngineException("Can't update bitmap directory: " + Errno.message(r));
+            }
+        }
+    }
+
+    private java.util.List<Qcow2BitmapDirectory.Entry> readBitmapDirectory() throws EngineException {
+        if (bitmapDirSize == 0) {
+            throw new EngineException("Requested bitmap directory size is zero");
+        }
+        if (bitmapDirSize > Qcow2BitmapDirectory.MAX_DIRECTORY_SIZE) {
+            throw new EngineException("Requested bitmap directory size is too big");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = a.allocate(bitmapDirSize, 8);
+            int r = file.readSync(bitmapDirOffset, d);
+            if (r < 0) {
+                throw new EngineException("Failed to read bitmap directory: " + Errno.message(r));
+            }
+            return Qcow2BitmapDirectory.decode(d, nbBitmaps, clusterSize, length());
+        }
+    }
+
+    /** A bitmap table (QEMU's bitmap_table_load with check_table_entry), or null if an entry is invalid. */
+    private long[] readBitmapTable(long offset, int entries) throws EngineException {
+        long[] t = readTable(offset, entries);
+        for (long e : t) {
+            long off = e & Qcow2BitmapDirectory.TABLE_OFFSET_MASK;
+            if ((e & Qcow2BitmapDirectory.TABLE_RESERVED) != 0
+                    || (off != 0 && ((e & Qcow2BitmapDirectory.TABLE_ALL_ONES) != 0 || (off & (clusterSize - 1)) != 0))) {
+                return null;
+            }
+        }
+        return t;
+    }
+
+    /** Bitmap table entries needed for a bitmap of this granularity over the node's current length. */
+    private long bitmapTableSize(int granularityBits) {
+        long bytes = Qcow2BitmapDirectory.bytesNeeded(length(), granularityBits);
+        return (bytes + clusterSize - 1) >>> clusterBits;
+    }
+
+    private void loadBitmapData(Qcow2BitmapDirectory.Entry e, DirtyBitmap b) throws EngineException {
+        long[] table = readBitmapTable(e.tableOffset, e.tableSize);
+        if (table == null) {
+            throw new EngineException("Could not read bitmap_table table from image for bitmap '" + e.name
+                    + "': Invalid argument");
+        }
+        if (bitmapTableSize(e.granularityBits) != e.tableSize) {
+            throw new EngineException("Could not read bitmap '" + e.name + "' from image: Invalid argument");
+        }
+        int wordsPerCluster = clusterSize / 8;
+        int words = b.wordCount();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(clusterSize, 4096);
+            for (int i = 0; i < table.length; i++) {
+                long off = table[i] & Qcow2BitmapDirectory.TABLE_OFFSET_MASK;
+                long first = (long) i * wordsPerCluster;
+                int last = (int) Math.min(words, first + wordsPerCluster);
+                if (off == 0) {
+                    if ((table[i] & Qcow2BitmapDirectory.TABLE_ALL_ONES) != 0) {
+                        for (int w = (int) first; w < last; w++) {
+                            b.orWord(w, -1L);
+                        }
+                    }
+                    continue;
+                }
+                int r = file.readSync(off, buf);
+                if (r < 0) {
+                    throw new EngineException("Could not read bitmap '" + e.name + "' from image: "
+                            + Errno.message(r));
+                }
+                for (int w = (int) first; w < last; w++) {
+                    b.orWord(w, buf.get(LE64, (w - first) * 8));
+                }
+            }
+        }
+    }
+
+    private static final ValueLayout.OfLong LE64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * QEMU's update_ext_header_and_dir_in_place: autoclear bit 0 off, the directory rewritten where it is, then the
+     * bit back on, each step flushed (a crash in between leaves the bitmaps ignored, never half-written).
+     */
+    private int writeDirectoryInPlace() {
+        long size = Qcow2BitmapDirectory.size(bitmapDir);
+        if (size != bitmapDirSize) {
+            return -Errno.EINVAL;
+        }
+        int r = writeAutoclear(autoclear & ~AUTOCLEAR_BITMAPS);
+        if (r >= 0) {
+            r = file.flushSync();
+        }
+        if (r < 0) {
+            return r;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment d = a.allocate(size, 8);
+            Qcow2BitmapDirectory.encode(bitmapDir, d);
+            r = file.writeSync(bitmapDirOffset, d);
+        }
+        if (r >= 0) {
+            r = file.flushSync();
+        }
+        if (r < 0) {
+            return r;
+        }
+        r = writeAutoclear(autoclear | AUTOCLEAR_BITMAPS);
+        return r < 0 ? r : file.flushSync();
+    }
+
+    @Override
+    public boolean canStorePersistentBitmaps() {
+        return version >= 3;
+    }
+
+    @Override
+    public long defaultBitmapGranularity() {
+        return Math.min(65536, Math.max(4096, clusterSize));
+    }
+
+    /** QEMU's qcow2_co_can_store_new_dirty_bitmap (with check_constraints_on_bitmap), texts and order included. */
+    @Override
+    void checkCanStoreBitmap(String name, long granularity) throws EngineException {
+        String prefix = "Can't make bitmap '" + name + "' persistent in '" + nodeName() + "': ";
+        if (version < 3) {
+            throw new EngineException(prefix + "Cannot store dirty bitmaps in qcow2 v2 files");
+        }
+        int gb = Long.numberOfTrailingZeros(granularity);
+        if (gb > Qcow2BitmapDirectory.MAX_GRANULARITY_BITS) {
+            throw new EngineException(prefix + "Granularity exceeds maximum (2147483648 bytes)");
+        }
+        if (gb < Qcow2BitmapDirectory.MIN_GRANULARITY_BITS) {
+            throw new EngineException(prefix + "Granularity is under minimum (512 bytes)");
+        }
+        if (!bitmapFits(gb)) {
+            throw new EngineException(prefix + "Too much space will be occupied by the bitmap. "
+                    + "Use larger granularity");
+        }
+        int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (nameBytes > Qcow2BitmapDirectory.MAX_NAME_SIZE) {
+            throw new EngineException(prefix + "Name length exceeds maximum (" + Qcow2BitmapDirectory.MAX_NAME_SIZE
+                    + " characters)");
+        }
+        synchronized (lock) {
+            if (bitmapDir.isEmpty()) {
+                return;
+            }
+            if (bitmapDir.size() >= Qcow2BitmapDirectory.MAX_BITMAPS) {
+                throw new EngineException(prefix + "Maximum number of persistent bitmaps is already reached");
+            }
+            if (bitmapDirSize + Qcow2BitmapDirectory.entrySize(nameBytes) > Qcow2BitmapDirectory.MAX_DIRECTORY_SIZE) {
+                throw new EngineException(prefix + "Not enough space in the bitmap directory");
+            }
+            for (Qcow2BitmapDirectory.Entry e : bitmapDir) {
+                if (e.name.equals(name)) {
+                    throw new EngineException(prefix + "Bitmap with the same name is already stored");
+                }
+            }
+        }
+    }
+
+    /** QEMU 7.2's size limit of a bitmap over this image (check_constraints_on_bitmap). */
+    private boolean bitmapFits(int gb) {
+        long len = length();
+        long bytes = Qcow2BitmapDirectory.bytesNeeded(len, gb);
+        return bytes <= Qcow2BitmapDirectory.MAX_PHYS_SIZE
+                && bytes <= Qcow2BitmapDirectory.MAX_TABLE_SIZE * clusterSize;
+    }
+
+    /** QEMU's qcow2_co_remove_persistent_dirty_bitmap: a new directory without it, then its clusters freed. */
+    @Override
+    void removePersistentBitmap(String name) throws EngineException {
+        synchronized (lock) {
+            Qcow2BitmapDirectory.Entry found = null;
+            for (Qcow2BitmapDirectory.Entry e : bitmapDir) {
+                if (e.name.equals(name)) {
+                    found = e;
+                }
+            }
+            if (found == null) {
+                return; // not stored yet: nothing on disk
+            }
+            java.util.List<Qcow2BitmapDirectory.Entry> nd = new java.util.ArrayList<>(bitmapDir);
+            nd.remove(found);
+            int r = switchDirectory(nd);
+            if (r < 0) {
+                throw new EngineException("Failed to update bitmap extension: " + Errno.message(r));
+            }
+            freeBitmapClusters(found.tableOffset, found.tableSize);
+        }
+    }
+
+    /** Frees a bitmap table and the data clusters it points to (QEMU's free_bitmap_clusters). */
+    private void freeBitmapClusters(long tableOffset, int tableSize) {
+        long[] t;
+        try {
+            t = readBitmapTable(tableOffset, tableSize);
+        } catch (EngineException e) {
+            return; // unreadable: leaked (qemu-img check -r leaks repairs it)
+        }
+        if (t == null) {
+            return;
+        }
+        for (long e : t) {
+            long off = e & Qcow2BitmapDirectory.TABLE_OFFSET_MASK;
+            if (off != 0) {
+                freeCluster(off >>> clusterBits, false);
+            }
+        }
+        long clusters = (tableSize * 8L + clusterSize - 1) >>> clusterBits;
+        for (long i = 0; i < clusters; i++) {
+            freeCluster((tableOffset >>> clusterBits) + i, false);
+        }
+    }
+
+    /**
+     * QEMU's update_ext_header_and_dir: writes {@code nd} to new clusters and flushes, switches the header extension
+     * (and autoclear bit 0) to it and flushes, then frees the old directory. An empty list drops the extension.
+     */
+    private int switchDirectory(java.util.List<Qcow2BitmapDirectory.Entry> nd) {
+        long newOffset = 0;
+        long newSize = 0;
+        long newAutoclear = autoclear & ~AUTOCLEAR_BITMAPS;
+        if (!nd.isEmpty()) {
+            if (nd.size() > Qcow2BitmapDirectory.MAX_BITMAPS) {
+                return -Errno.EINVAL;
+            }
+            newSize = Qcow2BitmapDirectory.size(nd);
+            if (newSize > Qcow2BitmapDirectory.MAX_DIRECTORY_SIZE) {
+                return -Errno.EINVAL;
+            }
+            int clusters = (int) ((newSize + clusterSize - 1) >>> clusterBits);
+            newOffset = allocClusters(clusters);
+            if (newOffset < 0) {
+                return (int) newOffset;
+            }
+            int r;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment d = a.allocate((long) clusters << clusterBits, 4096);
+                Qcow2BitmapDirectory.encode(nd, d);
+                r = file.writeSync(newOffset, d.asSlice(0, newSize)); // as QEMU: the file ends with the directory
+            }
+            if (r >= 0) {
+                r = file.flushSync();
+            }
+            if (r < 0) {
+                freeRange(newOffset, clusters);
+                return r;
+            }
+            newAutoclear |= AUTOCLEAR_BITMAPS;
+        }
+        int r = rewriteHeaderExtensions(nd.size(), newSize, newOffset, newAutoclear);
+        if (r >= 0) {
+            r = file.flushSync();
+        }
+        if (r < 0) {
+            if (newOffset > 0) {
+                freeRange(newOffset, (int) ((newSize + clusterSize - 1) >>> clusterBits));
+            }
+            return r;
+        }
+        long oldOffset = bitmapDirOffset;
+        long oldSize = bitmapDirSize;
+        bitmapDir = new java.util.ArrayList<>(nd);
+        nbBitmaps = nd.size();
+        bitmapDirOffset = newOffset;
+        bitmapDirSize = newSize;
+        if (oldSize > 0) {
+            freeRange(oldOffset, (int) ((oldSize + clusterSize - 1) >>> clusterBits));
+        }
+        return 0;
+    }
+
+    private void freeRange(long offset, int clusters) {
+        for (int i = 0; i < clusters; i++) {
+            freeCluster((offset >>> clusterBits) + i, false);
+        }
+    }
+
+    /**
+     * Rewrites the header cluster with the bitmaps extension set to these values (dropped when {@code nb} is 0) and
+     * the autoclear features: the other extensions are kept in their order, the backing file name follows the end
+     * marker, as QEMU's qcow2_update_header lays them out. One write of the header cluster.
+     */
+    private int rewriteHeaderExtensions(int nb, long dirSize, long dirOffset, long newAutoclear) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment old = a.allocate(clusterSize, 4096);
+            int r = file.readSync(0, old);
+            if (r < 0) {
+                return r;
+            }
+            int headerLength = old.get(BE32, 100);
+            MemorySegment h = a.allocate(clusterSize, 4096);
+            MemorySegment.copy(old, 0, h, 0, headerLength);
+            h.set(BE64, 88, newAutoclear);
+            long in = headerLength;
+            long out = headerLength;
+            while (in + 8 <= clusterSize) {
+                int type = old.get(BE32, in);
+                int len = old.get(BE32, in + 4);
+                if (type == 0) {
+                    break;
+                }
+                long padded = 8 + ((len + 7L) & ~7L);
+                if (len < 0 || in + padded > clusterSize) {
+                    return -Errno.EINVAL;
+                }
+                if (type != EXT_BITMAPS) {
+                    MemorySegment.copy(old, in, h, out, padded);
+                    out += padded;
+                }
+                in += padded;
+            }
+            if (nb > 0) {
+                if (out + 32 > clusterSize) {
+                    return -Errno.ENOSPC;
+                }
+                h.set(BE32, out, EXT_BITMAPS);
+                h.set(BE32, out + 4, 24);
+                h.set(BE32, out + 8, nb);
+                h.set(BE32, out + 12, 0);
+                h.set(BE64, out + 16, dirSize);
+                h.set(BE64, out + 24, dirOffset);
+                out += 32;
+            }
+            if (out + 8 > clusterSize) {
+                return -Errno.ENOSPC;
+            }
+            out += 8; // end marker (zeroes)
+            long backingOffset = old.get(BE64, 8);
+            int backingLen = old.get(BE32, 16);
+            if (backingOffset != 0 && backingLen > 0) {
+                if (out + backingLen > clusterSize) {
+                    return -Errno.ENOSPC;
+                }
+                MemorySegment.copy(old, backingOffset, h, out, backingLen);
+                h.set(BE64, 8, out);
+            }
+            r = file.writeSync(0, h);
+            if (r >= 0) {
+                autoclear = newAutoclear;
+            }
+            return r;
+        }
+    }
+
+    /**
+     * QEMU's qcow2_store_persistent_dirty_bitmaps at close: every persistent, consistent bitmap is written anew, the
+     * directory is switched to one listing them (in_use cleared, auto = recording), then the old tables are freed.
+     */
+    @Override
+    void storePersistentBitmaps() {
+        if (bitmapsStored || closed) {
+            return;
+        }
+        bitmapsStored = true;
+        java.util.List<DirtyBitmap> toStore = new java.util.ArrayList<>();
+        for (DirtyBitmap b : bitmaps()) {
+            if (b.isPersistent() && !b.isInconsistent() && !b.isReadOnly()) {
+                toStore.add(b);
+            }
+        }
+        if (toStore.isEmpty()) {
+            return;
+        }
+        String err = null;
+        if (!writable) {
+            err = "No write access";
+        } else {
+            synchronized (lock) {
+                err = storeBitmaps(toStore);
+            }
+        }
+        if (err != null) {
+            System.err.println("Lost persistent bitmaps during inactivation of node '" + nodeName() + "': " + err);
+        }
+    }
+
+    /** Writes the bitmaps and switches the directory; null, or QEMU's error text. Under lock. */
+    private String storeBitmaps(java.util.List<DirtyBitmap> toStore) {
+        java.util.List<Qcow2BitmapDirectory.Entry> nd = new java.util.ArrayList<>();
+        for (Qcow2BitmapDirectory.Entry e : bitmapDir) {
+            nd.add(e.copy());
+        }
+        java.util.List<long[]> dropTables = new java.util.ArrayList<>();
+        long dirSize = bitmapDirSize;
+        for (DirtyBitmap b : toStore) {
+            int gb = Long.numberOfTrailingZeros(b.granularity());
+            if (gb > Qcow2BitmapDirectory.MAX_GRANULARITY_BITS || !bitmapFits(gb)
+                    || b.name().getBytes(StandardCharsets.UTF_8).length > Qcow2BitmapDirectory.MAX_NAME_SIZE) {
+                return "Bitmap '" + b.name() + "' doesn't satisfy the constraints";
+            }
+            Qcow2BitmapDirectory.Entry e = null;
+            for (Qcow2BitmapDirectory.Entry x : nd) {
+                if (x.name.equals(b.name())) {
+                    e = x;
+                }
+            }
+            if (e == null) {
+                if (nd.size() + 1 > Qcow2BitmapDirectory.MAX_BITMAPS) {
+                    return "Too many persistent bitmaps";
+                }
+                dirSize += Qcow2BitmapDirectory.entrySize(b.name());
+                if (dirSize > Qcow2BitmapDirectory.MAX_DIRECTORY_SIZE) {
+                    return "Bitmap directory is too large";
+                }
+                e = new Qcow2BitmapDirectory.Entry(b.name(), 0, gb, 0, 0);
+                nd.add(e);
+            } else {
+                if (!e.inUse()) {
+                    return "Bitmap '" + b.name() + "' already exists in the image";
+                }
+                dropTables.add(new long[] {e.tableOffset, e.tableSize});
+            }
+            e.flags = b.isEnabled() ? Qcow2BitmapDirectory.FLAG_AUTO : 0;
+            e.granularityBits = gb;
+            String r = storeBitmap(b, e);
+            if (r != null) {
+                return r;
+            }
+        }
+        int r = file.flushSync(); // data and tables are on disk before the directory that points to them
+        if (r < 0) {
+            return "Failed to update bitmap extension: " + Errno.message(r);
+        }
+        r = switchDirectory(nd);
+        if (r < 0) {
+            return "Failed to update bitmap extension: " + Errno.message(r);
+        }
+        for (long[] t : dropTables) {
+            freeBitmapClusters(t[0], (int) t[1]);
+        }
+        return null;
+    }
+
+    /**
+     * Writes a bitmap's data clusters and table (QEMU's store_bitmap): an all-clear cluster is table entry 0, an
+     * all-set one entry 1, others a data cluster holding the bits little-endian. Sets the entry's table.
+     */
+    private String storeBitmap(DirtyBitmap b, Qcow2BitmapDirectory.Entry e) {
+        long tableSize = bitmapTableSize(e.granularityBits);
+        if (tableSize > Qcow2BitmapDirectory.MAX_TABLE_SIZE
+                || tableSize * clusterSize > Qcow2BitmapDirectory.MAX_PHYS_SIZE || tableSize == 0) {
+            return "Bitmap '" + b.name() + "' is too big";
+        }
+        long[] table = new long[(int) tableSize];
+        int wordsPerCluster = clusterSize / 8;
+        int words = b.wordCount();
+        long granules = b.granules();
+        long granulesPerCluster = (long) clusterSize * 8;
+        int tableClusters = (int) ((tableSize * 8 + clusterSize - 1) >>> clusterBits);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment buf = a.allocate(clusterSize, 4096);
+            for (int i = 0; i < table.length; i++) {
+                int first = i * wordsPerCluster;
+                int last = Math.min(words, first + wordsPerCluster);
+                long gEnd = Math.min(granules, (i + 1) * granulesPerCluster);
+                boolean zero = true;
+                boolean ones = true;
+                for (int w = first; w < last; w++) {
+                    long v = b.word(w);
+                    long g0 = (long) w << 6;
+                    long valid = gEnd - g0 >= 64 ? -1L : (1L << (gEnd - g0)) - 1;
+                    zero &= (v & valid) == 0;
+                    ones &= (v & valid) == valid;
+                }
+                if (zero) {
+                    continue;
+                }
+                if (ones) {
+                    table[i] = Qcow2BitmapDirectory.TABLE_ALL_ONES;
+                    continue;
+                }
+                buf.fill((byte) 0);
+                for (int w = first; w < last; w++) {
+                    buf.set(LE64, (long) (w - first) * 8, b.word(w));
+                }
+                long off = allocClusters(1);
+                if (off < 0) {
+                    freeDataClusters(table);
+                    return "Failed to allocate clusters for bitmap '" + b.name() + "': " + Errno.message((int) off);
+                }
+                table[i] = off;
+                int r = file.writeSync(off, buf);
+                if (r < 0) {
+                    freeDataClusters(table);
+                    return "Failed to write bitmap '" + b.name() + "' to file: " + Errno.message(r);
+                }
+            }
+            long to = allocClusters(tableClusters);
+            if (to < 0) {
+                freeDataClusters(table);
+                return "Failed to allocate clusters for bitmap '" + b.name() + "': " + Errno.message((int) to);
+            }
+            MemorySegment t = a.allocate((long) tableClusters << clusterBits, 4096);
+            for (int i = 0; i < table.length; i++) {
+                t.set(BE64, i * 8L, table[i]);
+            }
+            int r = file.writeSync(to, t.asSlice(0, tableSize * 8)); // as QEMU: just the table's bytes
+            if (r < 0) {
+                freeDataClusters(table);
+                freeRange(to, tableClusters);
+                return "Failed to write bitmap '" + b.name() + "' to file: " + Errno.message(r);
+            }
+            e.tableOffset = to;
+            e.tableSize = (int) tableSize;
+        }
+        return null;
+    }
+
+    private void freeDataClusters(long[] table) {
+        for (long e : table) {
+            long off = e & Qcow2BitmapDirectory.TABLE_OFFSET_MASK;
+            if (off != 0) {
+                freeCluster(off >>> clusterBits, false);
+            }
+        }
+    }
+
+    /** QEMU's qcow2_truncate_bitmaps_check: every stored bitmap must be in memory and usable. */
+    private void checkBitmapsForResize() throws EngineException {
+        synchronized (lock) {
+            for (Qcow2BitmapDirectory.Entry e : bitmapDir) {
+                DirtyBitmap b = findBitmap(e.name);
+                if (b == null) {
+                    throw new EngineException("Cannot resize qcow2 with persistent bitmaps that were not loaded "
+                            + "into memory");
+                }
+                BlockGraph.check(b, true, true);
+            }
+        }
+    }
+
+    /** The bitmaps stored in the image (name, granularity, flags), as qemu-img info lists them. */
+    public java.util.List<StoredBitmap> storedBitmaps() {
+        synchronized (lock) {
+            java.util.List<StoredBitmap> l = new java.util.ArrayList<>();
+            for (Qcow2BitmapDirectory.Entry e : bitmapDir) {
+                l.add(new StoredBitmap(e.name, 1L << e.granularityBits, e.inUse(),
+                        (e.flags & Qcow2BitmapDirectory.FLAG_AUTO) != 0));
+            }
+            return l;
+        }
+    }
+
+    /** A bitmap directory entry as QMP's Qcow2BitmapInfo shows it. */
+    public record StoredBitmap(String name, long granularity, boolean inUse, boolean auto) {
     }
 }

@@ -120,7 +120,7 @@ public final class BlockGraphNodes {
 
         @Override
         public boolean isInconsistent() {
-            return false;
+            return b.isInconsistent();
         }
 
         @Override
