@@ -959,27 +959,15 @@ public final class Qcow2Node extends BlockNode {
             }
         }
         long newTableOffset = start << clusterBits;
+        int r = writeTableSync(nt, newTableOffset, tableClusters << clusterBits);
+        if (r < 0) {
+            return r;
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment t = a.allocate(tableClusters << clusterBits, 4096);
-            for (int i = 0; i < nt.length; i++) {
-                t.set(BE64, i * 8L, nt[i]);
-            }
-            int r = file.writeSync(newTableOffset, t);
-            if (r < 0) {
-                return r;
-            }
-            r = file.flushSync();
-            if (r < 0) {
-                return r;
-            }
             MemorySegment hdr = a.allocate(12, 8);
             hdr.set(BE64, 0, newTableOffset);
             hdr.set(BE32, 8, (int) tableClusters);
-            r = file.writeSync(48, hdr);
-            if (r < 0) {
-                return r;
-            }
-            r = file.flushSync();
+            r = writeHeaderSync(48, hdr);
             if (r < 0) {
                 return r;
             }
@@ -995,6 +983,24 @@ public final class Qcow2Node extends BlockNode {
             freeCluster((oldOffset >>> clusterBits) + i, false);
         }
         return 0;
+    }
+
+    /** Writes a table of big-endian 64-bit entries at {@code offset}, zero-padded to {@code bytes}, and flushes. */
+    private int writeTableSync(long[] entries, long offset, long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment t = a.allocate(bytes, 4096);
+            for (int i = 0; i < entries.length; i++) {
+                t.set(BE64, i * 8L, entries[i]);
+            }
+            int r = file.writeSync(offset, t);
+            return r < 0 ? r : file.flushSync();
+        }
+    }
+
+    /** Writes header bytes at {@code at} and flushes: the switch to structures already written and flushed. */
+    private int writeHeaderSync(long at, MemorySegment field) {
+        int r = file.writeSync(at, field);
+        return r < 0 ? r : file.flushSync();
     }
 
     /** Drops one reference to cluster {@code c}; at zero, optionally passes a discard to the file. */
@@ -1717,23 +1723,15 @@ public final class Qcow2Node extends BlockNode {
             return (int) n;
         }
         long[] nl = java.util.Arrays.copyOf(l1, (int) (bytes / 8));
+        int r = writeTableSync(nl, n, bytes);
+        if (r < 0) {
+            return r;
+        }
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment t = a.allocate(bytes, 4096);
-            for (int i = 0; i < nl.length; i++) {
-                t.set(BE64, i * 8L, nl[i]);
-            }
-            int r = file.writeSync(n, t);
-            if (r < 0) {
-                return r;
-            }
-            r = file.flushSync();
-            if (r < 0) {
-                return r;
-            }
             MemorySegment h = a.allocate(12, 8);
             h.set(BE32, 0, nl.length);
             h.set(BE64, 4, n);
-            r = file.writeSync(36, h);
+            r = writeHeaderSync(36, h);
             if (r < 0) {
                 return r;
             }

@@ -17,8 +17,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,49 +26,11 @@ import org.junit.jupiter.api.Timeout;
  * through qemu-storage-daemon's NBD export ({@code nbdinfo --map=qemu:dirty-bitmap:NAME}); in_use handling.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class Qcow2BitmapTest {
+class Qcow2BitmapTest extends Qcow2TestBase {
     private static final long MIB = 1 << 20;
-    private Path dir;
-    private BlockTestSupport t;
-    private BlockGraph graph;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        Peers.assumeIntegration("qemu-img", "qemu-io");
-        dir = Files.createTempDirectory("qcow2-bitmap-test");
-        t = new BlockTestSupport();
-        graph = new BlockGraph();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (graph != null) {
-            graph.closeAll();
-        }
-        if (t != null) {
-            t.close();
-        }
-        if (dir != null) {
-            try (var s = Files.walk(dir)) {
-                s.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
-
-    private String run(String... cmd) throws Exception {
-        Peers.Result r = Peers.run(cmd);
-        assertEquals(0, r.exit(), String.join(" ", cmd) + ": " + r.out());
-        return r.out();
-    }
-
-    private BlockNode open(Path img, String name, boolean readOnly) throws EngineException {
-        BlockOptions f = BlockOptions.of("file", null);
-        f.filename = img.toString();
-        BlockOptions q = BlockOptions.of("qcow2", name);
-        q.fileInline = f;
-        q.readOnly = readOnly ? Boolean.TRUE : null;
-        f.readOnly = q.readOnly;
-        return graph.add(q);
+    @Override
+    protected String[] peers() {
+        return new String[] {"qemu-img", "qemu-io"};
     }
 
     private void write(BlockNode n, long off, int len) throws Exception {
@@ -139,12 +99,6 @@ class Qcow2BitmapTest {
         }
         assertFalse(l.isEmpty(), s);
         return l;
-    }
-
-    private void checkClean(Path img) throws Exception {
-        String out = run("qemu-img", "check", img.toString());
-        assertTrue(out.contains("No errors were found"), out);
-        assertFalse(out.contains("leaked"), out);
     }
 
     @Test

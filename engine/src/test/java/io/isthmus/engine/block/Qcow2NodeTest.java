@@ -16,8 +16,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,60 +27,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  * contents by {@code qemu-img convert} to raw, compared with the model.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class Qcow2NodeTest {
-    private Path dir;
-    private BlockTestSupport t;
-    private BlockGraph graph;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        Peers.assumeIntegration("qemu-img");
-        dir = Files.createTempDirectory("qcow2-test");
-        t = new BlockTestSupport();
-        graph = new BlockGraph();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (graph != null) {
-            graph.closeAll();
-        }
-        if (t != null) {
-            t.close();
-        }
-        if (dir != null) {
-            try (var s = Files.walk(dir)) {
-                s.sorted((a, b) -> b.compareTo(a)).forEach(p -> p.toFile().delete());
-            }
-        }
+class Qcow2NodeTest extends Qcow2TestBase {
+    @Override
+    protected String[] peers() {
+        return new String[] {"qemu-img"};
     }
 
     private void qemuImg(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("qemu-img"));
-        cmd.addAll(List.of(args));
-        Peers.Result r = Peers.run(cmd.toArray(new String[0]));
-        assertEquals(0, r.exit(), String.join(" ", cmd) + ": " + r.out());
+        String[] cmd = new String[args.length + 1];
+        cmd[0] = "qemu-img";
+        System.arraycopy(args, 0, cmd, 1, args.length);
+        run(cmd);
     }
 
     private BlockNode open(Path img, String name) throws EngineException {
-        BlockOptions f = BlockOptions.of("file", null);
-        f.filename = img.toString();
-        BlockOptions q = BlockOptions.of("qcow2", name);
-        q.fileInline = f;
-        q.discard = "unmap";
-        return graph.add(q);
-    }
-
-    private void checkClean(Path img) throws Exception {
-        Peers.Result r = Peers.run("qemu-img", "check", img.toString());
-        assertEquals(0, r.exit(), "qemu-img check: " + r.out());
-        assertTrue(r.out().contains("No errors were found"), r.out());
-    }
-
-    private byte[] rawContents(Path img) throws Exception {
-        Path raw = dir.resolve("out.raw");
-        qemuImg("convert", "-O", "raw", img.toString(), raw.toString());
-        return Files.readAllBytes(raw);
+        return open(img, name, false);
     }
 
     private void writeModel(BlockNode n, byte[] model, long off, byte[] data) throws Exception {
