@@ -53,22 +53,47 @@ public final class Fcntl {
     ).withName("flock");
 
     /** int open(const char *pathname, int flags, ... mode_t mode) */
-    public static final MethodHandle open_ERRNO = NativeLibraries.libc("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-            Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    public static MethodHandle open_ERRNO() {
+        return H_open_ERRNO.H;
+    }
+
+    private static final class H_open_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
+
     /** int openat(int dirfd, const char *pathname, int flags, ... mode_t mode) */
-    public static final MethodHandle openat_ERRNO = NativeLibraries.libc("openat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-            Errno.CAPTURE, Linker.Option.firstVariadicArg(3));
+    public static MethodHandle openat_ERRNO() {
+        return H_openat_ERRNO.H;
+    }
+
+    private static final class H_openat_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("openat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Errno.CAPTURE, Linker.Option.firstVariadicArg(3));
+    }
+
     /** int fcntl(int fd, int cmd, ... int arg) — F_GETFL/F_SETFL/F_GETFD/F_SETFD/F_DUPFD* */
-    public static final MethodHandle fcntl_int_ERRNO = NativeLibraries.libc("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-            Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    public static MethodHandle fcntl_int_ERRNO() {
+        return H_fcntl_int_ERRNO.H;
+    }
+
+    private static final class H_fcntl_int_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
+
     /** int fcntl(int fd, int cmd, ... struct flock *lock) — F_GETLK/F_SETLK/F_OFD_* */
-    public static final MethodHandle fcntl_ptr_ERRNO = NativeLibraries.libc("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
-            Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    public static MethodHandle fcntl_ptr_ERRNO() {
+        return H_fcntl_ptr_ERRNO.H;
+    }
+
+    private static final class H_fcntl_ptr_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
+
     /** int fallocate(int fd, int mode, off_t offset, off_t len) */
-    public static final MethodHandle fallocate_ERRNO = NativeLibraries.libc("fallocate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Errno.CAPTURE);
+    public static MethodHandle fallocate_ERRNO() {
+        return H_fallocate_ERRNO.H;
+    }
+
+    private static final class H_fallocate_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Errno.CAPTURE);
+    }
 }

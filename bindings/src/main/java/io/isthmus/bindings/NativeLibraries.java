@@ -12,6 +12,11 @@ import java.util.Optional;
  * Where the bindings find their symbols: libc through the linker's default lookup, liburing and libfuse3
  * through their sonames. Libraries are loaded into the global arena (never unloaded).
  *
+ * <p>Handles are made on first use: each binding class returns a function's handle from a holder class of its own
+ * (the pattern jextract generates), so the daemon links only the functions it calls. Linking costs 2-6 ms per
+ * handle at start-up (the FFM linker spins classes the start-up cache cannot hold); linking all of the libc and
+ * liburing bindings eagerly cost 150-230 ms before the first export could start.
+ *
  * <p>A missing library is not an error here: handles of an absent library are {@code null}-free stubs that
  * throw {@link UnsatisfiedLinkError} naming the library when called, so the daemon can report the cause in one
  * line instead of failing in a static initializer.

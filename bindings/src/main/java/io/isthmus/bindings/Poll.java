@@ -29,6 +29,11 @@ public final class Poll {
     ).withName("pollfd");
 
     /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) */
-    public static final MethodHandle poll_ERRNO = NativeLibraries.libc("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Errno.CAPTURE);
+    public static MethodHandle poll_ERRNO() {
+        return H_poll_ERRNO.H;
+    }
+
+    private static final class H_poll_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Errno.CAPTURE);
+    }
 }

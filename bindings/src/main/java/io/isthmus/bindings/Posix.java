@@ -27,7 +27,7 @@ public final class Posix {
 
     public static int close(int fd) {
         try {
-            return ret((int) Unistd.close_ERRNO.invokeExact(Errno.buffer(), fd));
+            return ret((int) Unistd.close_ERRNO().invokeExact(Errno.buffer(), fd));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -35,7 +35,7 @@ public final class Posix {
 
     public static long read(int fd, MemorySegment buf, long count) {
         try {
-            return ret((long) Unistd.read_ERRNO.invokeExact(Errno.buffer(), fd, buf, count));
+            return ret((long) Unistd.read_ERRNO().invokeExact(Errno.buffer(), fd, buf, count));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -43,7 +43,7 @@ public final class Posix {
 
     public static long write(int fd, MemorySegment buf, long count) {
         try {
-            return ret((long) Unistd.write_ERRNO.invokeExact(Errno.buffer(), fd, buf, count));
+            return ret((long) Unistd.write_ERRNO().invokeExact(Errno.buffer(), fd, buf, count));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -51,7 +51,7 @@ public final class Posix {
 
     public static long pread(int fd, MemorySegment buf, long count, long offset) {
         try {
-            return ret((long) Unistd.pread_ERRNO.invokeExact(Errno.buffer(), fd, buf, count, offset));
+            return ret((long) Unistd.pread_ERRNO().invokeExact(Errno.buffer(), fd, buf, count, offset));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -59,7 +59,7 @@ public final class Posix {
 
     public static long pwrite(int fd, MemorySegment buf, long count, long offset) {
         try {
-            return ret((long) Unistd.pwrite_ERRNO.invokeExact(Errno.buffer(), fd, buf, count, offset));
+            return ret((long) Unistd.pwrite_ERRNO().invokeExact(Errno.buffer(), fd, buf, count, offset));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -68,7 +68,7 @@ public final class Posix {
     /** lseek; with SEEK_DATA/SEEK_HOLE, -ENXIO means "no data/hole at or after offset". */
     public static long lseek(int fd, long offset, int whence) {
         try {
-            return ret((long) Unistd.lseek_ERRNO.invokeExact(Errno.buffer(), fd, offset, whence));
+            return ret((long) Unistd.lseek_ERRNO().invokeExact(Errno.buffer(), fd, offset, whence));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -76,7 +76,7 @@ public final class Posix {
 
     public static int fsync(int fd) {
         try {
-            return ret((int) Unistd.fsync_ERRNO.invokeExact(Errno.buffer(), fd));
+            return ret((int) Unistd.fsync_ERRNO().invokeExact(Errno.buffer(), fd));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -84,7 +84,7 @@ public final class Posix {
 
     public static int fdatasync(int fd) {
         try {
-            return ret((int) Unistd.fdatasync_ERRNO.invokeExact(Errno.buffer(), fd));
+            return ret((int) Unistd.fdatasync_ERRNO().invokeExact(Errno.buffer(), fd));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -92,7 +92,7 @@ public final class Posix {
 
     public static int ftruncate(int fd, long length) {
         try {
-            return ret((int) Unistd.ftruncate_ERRNO.invokeExact(Errno.buffer(), fd, length));
+            return ret((int) Unistd.ftruncate_ERRNO().invokeExact(Errno.buffer(), fd, length));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -100,7 +100,7 @@ public final class Posix {
 
     public static int dup(int fd) {
         try {
-            return ret((int) Unistd.dup_ERRNO.invokeExact(Errno.buffer(), fd));
+            return ret((int) Unistd.dup_ERRNO().invokeExact(Errno.buffer(), fd));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -108,7 +108,7 @@ public final class Posix {
 
     public static int dup2(int oldfd, int newfd) {
         try {
-            return ret((int) Unistd.dup2_ERRNO.invokeExact(Errno.buffer(), oldfd, newfd));
+            return ret((int) Unistd.dup2_ERRNO().invokeExact(Errno.buffer(), oldfd, newfd));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -117,7 +117,7 @@ public final class Posix {
     /** pipe2: {@code fds} is a native int[2] that receives {read end, write end}. */
     public static int pipe2(MemorySegment fds, int flags) {
         try {
-            return ret((int) Unistd.pipe2_ERRNO.invokeExact(Errno.buffer(), fds, flags));
+            return ret((int) Unistd.pipe2_ERRNO().invokeExact(Errno.buffer(), fds, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -125,7 +125,7 @@ public final class Posix {
 
     public static int unlink(String path) {
         try (Arena a = Arena.ofConfined()) {
-            return ret((int) Unistd.unlink_ERRNO.invokeExact(Errno.buffer(), a.allocateFrom(path)));
+            return ret((int) Unistd.unlink_ERRNO().invokeExact(Errno.buffer(), a.allocateFrom(path)));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -133,7 +133,7 @@ public final class Posix {
 
     public static int access(String path, int mode) {
         try (Arena a = Arena.ofConfined()) {
-            return ret((int) Unistd.access_ERRNO.invokeExact(Errno.buffer(), a.allocateFrom(path), mode));
+            return ret((int) Unistd.access_ERRNO().invokeExact(Errno.buffer(), a.allocateFrom(path), mode));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -141,7 +141,7 @@ public final class Posix {
 
     public static int setsid() {
         try {
-            return ret((int) Unistd.setsid_ERRNO.invokeExact(Errno.buffer()));
+            return ret((int) Unistd.setsid_ERRNO().invokeExact(Errno.buffer()));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -149,7 +149,7 @@ public final class Posix {
 
     public static int getpid() {
         try {
-            return (int) Unistd.getpid.invokeExact();
+            return (int) Unistd.getpid().invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -157,7 +157,7 @@ public final class Posix {
 
     public static int getuid() {
         try {
-            return (int) Unistd.getuid.invokeExact();
+            return (int) Unistd.getuid().invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -165,7 +165,7 @@ public final class Posix {
 
     public static int getgid() {
         try {
-            return (int) Unistd.getgid.invokeExact();
+            return (int) Unistd.getgid().invokeExact();
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -175,7 +175,7 @@ public final class Posix {
 
     public static long preadv(int fd, MemorySegment iov, int iovcnt, long offset) {
         try {
-            return ret((long) SysUio.preadv_ERRNO.invokeExact(Errno.buffer(), fd, iov, iovcnt, offset));
+            return ret((long) SysUio.preadv_ERRNO().invokeExact(Errno.buffer(), fd, iov, iovcnt, offset));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -183,7 +183,7 @@ public final class Posix {
 
     public static long pwritev(int fd, MemorySegment iov, int iovcnt, long offset) {
         try {
-            return ret((long) SysUio.pwritev_ERRNO.invokeExact(Errno.buffer(), fd, iov, iovcnt, offset));
+            return ret((long) SysUio.pwritev_ERRNO().invokeExact(Errno.buffer(), fd, iov, iovcnt, offset));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -194,7 +194,7 @@ public final class Posix {
     /** open(2); the path string lives in a confined arena for the call only. */
     public static int open(String path, int flags, int mode) {
         try (Arena a = Arena.ofConfined()) {
-            return ret((int) Fcntl.open_ERRNO.invokeExact(Errno.buffer(), a.allocateFrom(path), flags, mode));
+            return ret((int) Fcntl.open_ERRNO().invokeExact(Errno.buffer(), a.allocateFrom(path), flags, mode));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -202,7 +202,7 @@ public final class Posix {
 
     public static int openat(int dirfd, String path, int flags, int mode) {
         try (Arena a = Arena.ofConfined()) {
-            return ret((int) Fcntl.openat_ERRNO.invokeExact(Errno.buffer(), dirfd, a.allocateFrom(path), flags,
+            return ret((int) Fcntl.openat_ERRNO().invokeExact(Errno.buffer(), dirfd, a.allocateFrom(path), flags,
                     mode));
         } catch (Throwable t) {
             throw rethrow(t);
@@ -212,7 +212,7 @@ public final class Posix {
     /** fcntl with an int argument (F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_DUPFD_CLOEXEC...). */
     public static int fcntl(int fd, int cmd, int arg) {
         try {
-            return ret((int) Fcntl.fcntl_int_ERRNO.invokeExact(Errno.buffer(), fd, cmd, arg));
+            return ret((int) Fcntl.fcntl_int_ERRNO().invokeExact(Errno.buffer(), fd, cmd, arg));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -221,7 +221,7 @@ public final class Posix {
     /** fcntl with a {@code struct flock *} (F_GETLK, F_SETLK, F_OFD_GETLK, F_OFD_SETLK...). */
     public static int fcntlLock(int fd, int cmd, MemorySegment flock) {
         try {
-            return ret((int) Fcntl.fcntl_ptr_ERRNO.invokeExact(Errno.buffer(), fd, cmd, flock));
+            return ret((int) Fcntl.fcntl_ptr_ERRNO().invokeExact(Errno.buffer(), fd, cmd, flock));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -229,7 +229,7 @@ public final class Posix {
 
     public static int fallocate(int fd, int mode, long offset, long length) {
         try {
-            return ret((int) Fcntl.fallocate_ERRNO.invokeExact(Errno.buffer(), fd, mode, offset, length));
+            return ret((int) Fcntl.fallocate_ERRNO().invokeExact(Errno.buffer(), fd, mode, offset, length));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -240,7 +240,7 @@ public final class Posix {
     /** mmap; returns the mapping address, or -errno (a negative long). */
     public static long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         try {
-            MemorySegment r = (MemorySegment) SysMman.mmap_ERRNO.invokeExact(Errno.buffer(),
+            MemorySegment r = (MemorySegment) SysMman.mmap_ERRNO().invokeExact(Errno.buffer(),
                     MemorySegment.ofAddress(addr), length, prot, flags, fd, offset);
             return r.address() == SysMman.MAP_FAILED ? -Errno.last() : r.address();
         } catch (Throwable t) {
@@ -250,7 +250,7 @@ public final class Posix {
 
     public static int munmap(long addr, long length) {
         try {
-            return ret((int) SysMman.munmap_ERRNO.invokeExact(Errno.buffer(), MemorySegment.ofAddress(addr), length));
+            return ret((int) SysMman.munmap_ERRNO().invokeExact(Errno.buffer(), MemorySegment.ofAddress(addr), length));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -258,7 +258,7 @@ public final class Posix {
 
     public static int madvise(long addr, long length, int advice) {
         try {
-            return ret((int) SysMman.madvise_ERRNO.invokeExact(Errno.buffer(), MemorySegment.ofAddress(addr),
+            return ret((int) SysMman.madvise_ERRNO().invokeExact(Errno.buffer(), MemorySegment.ofAddress(addr),
                     length, advice));
         } catch (Throwable t) {
             throw rethrow(t);
@@ -267,7 +267,7 @@ public final class Posix {
 
     public static int memfdCreate(String name, int flags) {
         try (Arena a = Arena.ofConfined()) {
-            return ret((int) SysMman.memfd_create_ERRNO.invokeExact(Errno.buffer(), a.allocateFrom(name), flags));
+            return ret((int) SysMman.memfd_create_ERRNO().invokeExact(Errno.buffer(), a.allocateFrom(name), flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -277,7 +277,7 @@ public final class Posix {
 
     public static int eventfd(int initval, int flags) {
         try {
-            return ret((int) SysEventfd.eventfd_ERRNO.invokeExact(Errno.buffer(), initval, flags));
+            return ret((int) SysEventfd.eventfd_ERRNO().invokeExact(Errno.buffer(), initval, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -288,7 +288,7 @@ public final class Posix {
     /** fstat into a native {@link SysStat#stat} segment. */
     public static int fstat(int fd, MemorySegment statbuf) {
         try {
-            return ret((int) SysStat.fstat_ERRNO.invokeExact(Errno.buffer(), fd, statbuf));
+            return ret((int) SysStat.fstat_ERRNO().invokeExact(Errno.buffer(), fd, statbuf));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -296,7 +296,7 @@ public final class Posix {
 
     public static int stat(String path, MemorySegment statbuf) {
         try (Arena a = Arena.ofConfined()) {
-            return ret((int) SysStat.stat_ERRNO.invokeExact(Errno.buffer(), a.allocateFrom(path), statbuf));
+            return ret((int) SysStat.stat_ERRNO().invokeExact(Errno.buffer(), a.allocateFrom(path), statbuf));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -307,7 +307,7 @@ public final class Posix {
     /** ioctl with a pointer argument (BLKGETSIZE64 writes a uint64_t, BLKDISCARD reads uint64_t[2], ...). */
     public static int ioctl(int fd, long request, MemorySegment arg) {
         try {
-            return ret((int) SysIoctl.ioctl_ptr_ERRNO.invokeExact(Errno.buffer(), fd, request, arg));
+            return ret((int) SysIoctl.ioctl_ptr_ERRNO().invokeExact(Errno.buffer(), fd, request, arg));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -316,7 +316,7 @@ public final class Posix {
     /** ioctl with an int argument. */
     public static int ioctlInt(int fd, long request, int arg) {
         try {
-            return ret((int) SysIoctl.ioctl_int_ERRNO.invokeExact(Errno.buffer(), fd, request, arg));
+            return ret((int) SysIoctl.ioctl_int_ERRNO().invokeExact(Errno.buffer(), fd, request, arg));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -326,7 +326,7 @@ public final class Posix {
 
     public static int socket(int domain, int type, int protocol) {
         try {
-            return ret((int) SysSocket.socket_ERRNO.invokeExact(Errno.buffer(), domain, type, protocol));
+            return ret((int) SysSocket.socket_ERRNO().invokeExact(Errno.buffer(), domain, type, protocol));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -335,7 +335,7 @@ public final class Posix {
     /** socketpair: {@code sv} is a native int[2]. */
     public static int socketpair(int domain, int type, int protocol, MemorySegment sv) {
         try {
-            return ret((int) SysSocket.socketpair_ERRNO.invokeExact(Errno.buffer(), domain, type, protocol, sv));
+            return ret((int) SysSocket.socketpair_ERRNO().invokeExact(Errno.buffer(), domain, type, protocol, sv));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -343,7 +343,7 @@ public final class Posix {
 
     public static int bind(int fd, MemorySegment addr, int addrlen) {
         try {
-            return ret((int) SysSocket.bind_ERRNO.invokeExact(Errno.buffer(), fd, addr, addrlen));
+            return ret((int) SysSocket.bind_ERRNO().invokeExact(Errno.buffer(), fd, addr, addrlen));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -351,7 +351,7 @@ public final class Posix {
 
     public static int listen(int fd, int backlog) {
         try {
-            return ret((int) SysSocket.listen_ERRNO.invokeExact(Errno.buffer(), fd, backlog));
+            return ret((int) SysSocket.listen_ERRNO().invokeExact(Errno.buffer(), fd, backlog));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -360,7 +360,7 @@ public final class Posix {
     /** accept4; {@code addr}/{@code addrlen} may be {@link MemorySegment#NULL}. */
     public static int accept4(int fd, MemorySegment addr, MemorySegment addrlen, int flags) {
         try {
-            return ret((int) SysSocket.accept4_ERRNO.invokeExact(Errno.buffer(), fd, addr, addrlen, flags));
+            return ret((int) SysSocket.accept4_ERRNO().invokeExact(Errno.buffer(), fd, addr, addrlen, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -368,7 +368,7 @@ public final class Posix {
 
     public static int connect(int fd, MemorySegment addr, int addrlen) {
         try {
-            return ret((int) SysSocket.connect_ERRNO.invokeExact(Errno.buffer(), fd, addr, addrlen));
+            return ret((int) SysSocket.connect_ERRNO().invokeExact(Errno.buffer(), fd, addr, addrlen));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -376,7 +376,7 @@ public final class Posix {
 
     public static int shutdown(int fd, int how) {
         try {
-            return ret((int) SysSocket.shutdown_ERRNO.invokeExact(Errno.buffer(), fd, how));
+            return ret((int) SysSocket.shutdown_ERRNO().invokeExact(Errno.buffer(), fd, how));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -384,7 +384,7 @@ public final class Posix {
 
     public static int setsockopt(int fd, int level, int name, MemorySegment value, int len) {
         try {
-            return ret((int) SysSocket.setsockopt_ERRNO.invokeExact(Errno.buffer(), fd, level, name, value, len));
+            return ret((int) SysSocket.setsockopt_ERRNO().invokeExact(Errno.buffer(), fd, level, name, value, len));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -393,7 +393,7 @@ public final class Posix {
     /** getsockopt; {@code len} is a native socklen_t (int) holding the buffer size, updated to the option's. */
     public static int getsockopt(int fd, int level, int name, MemorySegment value, MemorySegment len) {
         try {
-            return ret((int) SysSocket.getsockopt_ERRNO.invokeExact(Errno.buffer(), fd, level, name, value, len));
+            return ret((int) SysSocket.getsockopt_ERRNO().invokeExact(Errno.buffer(), fd, level, name, value, len));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -401,7 +401,7 @@ public final class Posix {
 
     public static int getsockname(int fd, MemorySegment addr, MemorySegment addrlen) {
         try {
-            return ret((int) SysSocket.getsockname_ERRNO.invokeExact(Errno.buffer(), fd, addr, addrlen));
+            return ret((int) SysSocket.getsockname_ERRNO().invokeExact(Errno.buffer(), fd, addr, addrlen));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -409,7 +409,7 @@ public final class Posix {
 
     public static int getpeername(int fd, MemorySegment addr, MemorySegment addrlen) {
         try {
-            return ret((int) SysSocket.getpeername_ERRNO.invokeExact(Errno.buffer(), fd, addr, addrlen));
+            return ret((int) SysSocket.getpeername_ERRNO().invokeExact(Errno.buffer(), fd, addr, addrlen));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -417,7 +417,7 @@ public final class Posix {
 
     public static long send(int fd, MemorySegment buf, long len, int flags) {
         try {
-            return ret((long) SysSocket.send_ERRNO.invokeExact(Errno.buffer(), fd, buf, len, flags));
+            return ret((long) SysSocket.send_ERRNO().invokeExact(Errno.buffer(), fd, buf, len, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -425,7 +425,7 @@ public final class Posix {
 
     public static long recv(int fd, MemorySegment buf, long len, int flags) {
         try {
-            return ret((long) SysSocket.recv_ERRNO.invokeExact(Errno.buffer(), fd, buf, len, flags));
+            return ret((long) SysSocket.recv_ERRNO().invokeExact(Errno.buffer(), fd, buf, len, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -433,7 +433,7 @@ public final class Posix {
 
     public static long sendmsg(int fd, MemorySegment msghdr, int flags) {
         try {
-            return ret((long) SysSocket.sendmsg_ERRNO.invokeExact(Errno.buffer(), fd, msghdr, flags));
+            return ret((long) SysSocket.sendmsg_ERRNO().invokeExact(Errno.buffer(), fd, msghdr, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -441,7 +441,7 @@ public final class Posix {
 
     public static long recvmsg(int fd, MemorySegment msghdr, int flags) {
         try {
-            return ret((long) SysSocket.recvmsg_ERRNO.invokeExact(Errno.buffer(), fd, msghdr, flags));
+            return ret((long) SysSocket.recvmsg_ERRNO().invokeExact(Errno.buffer(), fd, msghdr, flags));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -451,7 +451,7 @@ public final class Posix {
 
     public static int poll(MemorySegment fds, long nfds, int timeoutMillis) {
         try {
-            return ret((int) Poll.poll_ERRNO.invokeExact(Errno.buffer(), fds, nfds, timeoutMillis));
+            return ret((int) Poll.poll_ERRNO().invokeExact(Errno.buffer(), fds, nfds, timeoutMillis));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -459,7 +459,7 @@ public final class Posix {
 
     public static int kill(int pid, int sig) {
         try {
-            return ret((int) Signal.kill_ERRNO.invokeExact(Errno.buffer(), pid, sig));
+            return ret((int) Signal.kill_ERRNO().invokeExact(Errno.buffer(), pid, sig));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -467,7 +467,7 @@ public final class Posix {
 
     public static int clockGettime(int clock, MemorySegment timespec) {
         try {
-            return ret((int) Time.clock_gettime_ERRNO.invokeExact(Errno.buffer(), clock, timespec));
+            return ret((int) Time.clock_gettime_ERRNO().invokeExact(Errno.buffer(), clock, timespec));
         } catch (Throwable t) {
             throw rethrow(t);
         }

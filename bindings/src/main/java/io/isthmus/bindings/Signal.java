@@ -13,6 +13,11 @@ public final class Signal {
             SIGPIPE = 13, SIGTERM = 15, SIGCHLD = 17;
 
     /** int kill(pid_t pid, int sig) */
-    public static final MethodHandle kill_ERRNO = NativeLibraries.libc("kill",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Errno.CAPTURE);
+    public static MethodHandle kill_ERRNO() {
+        return H_kill_ERRNO.H;
+    }
+
+    private static final class H_kill_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Errno.CAPTURE);
+    }
 }

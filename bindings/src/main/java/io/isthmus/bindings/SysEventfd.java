@@ -15,6 +15,11 @@ public final class SysEventfd {
     public static final int EFD_SEMAPHORE = 1, EFD_CLOEXEC = 02000000, EFD_NONBLOCK = 04000;
 
     /** int eventfd(unsigned int initval, int flags) */
-    public static final MethodHandle eventfd_ERRNO = NativeLibraries.libc("eventfd",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Errno.CAPTURE);
+    public static MethodHandle eventfd_ERRNO() {
+        return H_eventfd_ERRNO.H;
+    }
+
+    private static final class H_eventfd_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Errno.CAPTURE);
+    }
 }

@@ -20,11 +20,20 @@ public final class SysIoctl {
     public static final long FIONREAD = 0x541B, FIONBIO = 0x5421, FIOCLEX = 0x5451;
 
     /** int ioctl(int fd, unsigned long request, ... void *argp) */
-    public static final MethodHandle ioctl_ptr_ERRNO = NativeLibraries.libc("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-            Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    public static MethodHandle ioctl_ptr_ERRNO() {
+        return H_ioctl_ptr_ERRNO.H;
+    }
+
+    private static final class H_ioctl_ptr_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
+
     /** int ioctl(int fd, unsigned long request, ... int arg) */
-    public static final MethodHandle ioctl_int_ERRNO = NativeLibraries.libc("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT),
-            Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    public static MethodHandle ioctl_int_ERRNO() {
+        return H_ioctl_int_ERRNO.H;
+    }
+
+    private static final class H_ioctl_int_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT), Errno.CAPTURE, Linker.Option.firstVariadicArg(2));
+    }
 }

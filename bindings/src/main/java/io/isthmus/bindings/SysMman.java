@@ -24,15 +24,38 @@ public final class SysMman {
             MADV_DONTNEED = 4, MADV_DONTFORK = 10, MADV_DODUMP = 17, MADV_DONTDUMP = 16;
 
     /** void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset) */
-    public static final MethodHandle mmap_ERRNO = NativeLibraries.libc("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), Errno.CAPTURE);
+    public static MethodHandle mmap_ERRNO() {
+        return H_mmap_ERRNO.H;
+    }
+
+    private static final class H_mmap_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), Errno.CAPTURE);
+    }
+
     /** int munmap(void *addr, size_t length) */
-    public static final MethodHandle munmap_ERRNO = NativeLibraries.libc("munmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), Errno.CAPTURE);
+    public static MethodHandle munmap_ERRNO() {
+        return H_munmap_ERRNO.H;
+    }
+
+    private static final class H_munmap_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), Errno.CAPTURE);
+    }
+
     /** int madvise(void *addr, size_t length, int advice) */
-    public static final MethodHandle madvise_ERRNO = NativeLibraries.libc("madvise",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Errno.CAPTURE);
+    public static MethodHandle madvise_ERRNO() {
+        return H_madvise_ERRNO.H;
+    }
+
+    private static final class H_madvise_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), Errno.CAPTURE);
+    }
+
     /** int memfd_create(const char *name, unsigned int flags) */
-    public static final MethodHandle memfd_create_ERRNO = NativeLibraries.libc("memfd_create",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Errno.CAPTURE);
+    public static MethodHandle memfd_create_ERRNO() {
+        return H_memfd_create_ERRNO.H;
+    }
+
+    private static final class H_memfd_create_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Errno.CAPTURE);
+    }
 }

@@ -83,47 +83,137 @@ public final class SysSocket {
     }
 
     /** int socket(int domain, int type, int protocol) */
-    public static final MethodHandle socket_ERRNO = c("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    public static MethodHandle socket_ERRNO() {
+        return H_socket_ERRNO.H;
+    }
+
+    private static final class H_socket_ERRNO {
+        static final MethodHandle H = c("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     /** int socketpair(int domain, int type, int protocol, int sv[2]) */
-    public static final MethodHandle socketpair_ERRNO = c("socketpair",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    public static MethodHandle socketpair_ERRNO() {
+        return H_socketpair_ERRNO.H;
+    }
+
+    private static final class H_socketpair_ERRNO {
+        static final MethodHandle H = c("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
     /** int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen) */
-    public static final MethodHandle bind_ERRNO = c("bind",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle bind_ERRNO() {
+        return H_bind_ERRNO.H;
+    }
+
+    private static final class H_bind_ERRNO {
+        static final MethodHandle H = c("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int listen(int sockfd, int backlog) */
-    public static final MethodHandle listen_ERRNO = c("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    public static MethodHandle listen_ERRNO() {
+        return H_listen_ERRNO.H;
+    }
+
+    private static final class H_listen_ERRNO {
+        static final MethodHandle H = c("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     /** int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags) */
-    public static final MethodHandle accept4_ERRNO = c("accept4",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    public static MethodHandle accept4_ERRNO() {
+        return H_accept4_ERRNO.H;
+    }
+
+    private static final class H_accept4_ERRNO {
+        static final MethodHandle H = c("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
+
     /** int connect(int sockfd, const struct sockaddr *addr, socklen_t addrlen) */
-    public static final MethodHandle connect_ERRNO = c("connect",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle connect_ERRNO() {
+        return H_connect_ERRNO.H;
+    }
+
+    private static final class H_connect_ERRNO {
+        static final MethodHandle H = c("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int shutdown(int sockfd, int how) */
-    public static final MethodHandle shutdown_ERRNO = c("shutdown",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    public static MethodHandle shutdown_ERRNO() {
+        return H_shutdown_ERRNO.H;
+    }
+
+    private static final class H_shutdown_ERRNO {
+        static final MethodHandle H = c("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     /** int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen) */
-    public static final MethodHandle setsockopt_ERRNO = c("setsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle setsockopt_ERRNO() {
+        return H_setsockopt_ERRNO.H;
+    }
+
+    private static final class H_setsockopt_ERRNO {
+        static final MethodHandle H = c("setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen) */
-    public static final MethodHandle getsockopt_ERRNO = c("getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    public static MethodHandle getsockopt_ERRNO() {
+        return H_getsockopt_ERRNO.H;
+    }
+
+    private static final class H_getsockopt_ERRNO {
+        static final MethodHandle H = c("getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+
     /** int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
-    public static final MethodHandle getsockname_ERRNO = c("getsockname",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    public static MethodHandle getsockname_ERRNO() {
+        return H_getsockname_ERRNO.H;
+    }
+
+    private static final class H_getsockname_ERRNO {
+        static final MethodHandle H = c("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+
     /** int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
-    public static final MethodHandle getpeername_ERRNO = c("getpeername",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    public static MethodHandle getpeername_ERRNO() {
+        return H_getpeername_ERRNO.H;
+    }
+
+    private static final class H_getpeername_ERRNO {
+        static final MethodHandle H = c("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+
     /** ssize_t send(int sockfd, const void *buf, size_t len, int flags) */
-    public static final MethodHandle send_ERRNO = c("send",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    public static MethodHandle send_ERRNO() {
+        return H_send_ERRNO.H;
+    }
+
+    private static final class H_send_ERRNO {
+        static final MethodHandle H = c("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+
     /** ssize_t recv(int sockfd, void *buf, size_t len, int flags) */
-    public static final MethodHandle recv_ERRNO = c("recv",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    public static MethodHandle recv_ERRNO() {
+        return H_recv_ERRNO.H;
+    }
+
+    private static final class H_recv_ERRNO {
+        static final MethodHandle H = c("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    }
+
     /** ssize_t sendmsg(int sockfd, const struct msghdr *msg, int flags) */
-    public static final MethodHandle sendmsg_ERRNO = c("sendmsg",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle sendmsg_ERRNO() {
+        return H_sendmsg_ERRNO.H;
+    }
+
+    private static final class H_sendmsg_ERRNO {
+        static final MethodHandle H = c("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** ssize_t recvmsg(int sockfd, struct msghdr *msg, int flags) */
-    public static final MethodHandle recvmsg_ERRNO = c("recvmsg",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle recvmsg_ERRNO() {
+        return H_recvmsg_ERRNO.H;
+    }
+
+    private static final class H_recvmsg_ERRNO {
+        static final MethodHandle H = c("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    }
 }

@@ -42,9 +42,20 @@ public final class SysStat {
     ).withName("stat");
 
     /** int fstat(int fd, struct stat *statbuf) */
-    public static final MethodHandle fstat_ERRNO = NativeLibraries.libc("fstat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), Errno.CAPTURE);
+    public static MethodHandle fstat_ERRNO() {
+        return H_fstat_ERRNO.H;
+    }
+
+    private static final class H_fstat_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), Errno.CAPTURE);
+    }
+
     /** int stat(const char *pathname, struct stat *statbuf) */
-    public static final MethodHandle stat_ERRNO = NativeLibraries.libc("stat",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), Errno.CAPTURE);
+    public static MethodHandle stat_ERRNO() {
+        return H_stat_ERRNO.H;
+    }
+
+    private static final class H_stat_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("stat", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), Errno.CAPTURE);
+    }
 }

@@ -24,9 +24,20 @@ public final class SysUio {
     ).withName("iovec");
 
     /** ssize_t preadv(int fd, const struct iovec *iov, int iovcnt, off_t offset) */
-    public static final MethodHandle preadv_ERRNO = NativeLibraries.libc("preadv",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), Errno.CAPTURE);
+    public static MethodHandle preadv_ERRNO() {
+        return H_preadv_ERRNO.H;
+    }
+
+    private static final class H_preadv_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("preadv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), Errno.CAPTURE);
+    }
+
     /** ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset) */
-    public static final MethodHandle pwritev_ERRNO = NativeLibraries.libc("pwritev",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), Errno.CAPTURE);
+    public static MethodHandle pwritev_ERRNO() {
+        return H_pwritev_ERRNO.H;
+    }
+
+    private static final class H_pwritev_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("pwritev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), Errno.CAPTURE);
+    }
 }

@@ -25,6 +25,11 @@ public final class Time {
     ).withName("timespec");
 
     /** int clock_gettime(clockid_t clockid, struct timespec *tp) */
-    public static final MethodHandle clock_gettime_ERRNO = NativeLibraries.libc("clock_gettime",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), Errno.CAPTURE);
+    public static MethodHandle clock_gettime_ERRNO() {
+        return H_clock_gettime_ERRNO.H;
+    }
+
+    private static final class H_clock_gettime_ERRNO {
+        static final MethodHandle H = NativeLibraries.libc("clock_gettime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), Errno.CAPTURE);
+    }
 }

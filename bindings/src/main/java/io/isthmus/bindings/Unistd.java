@@ -8,7 +8,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.invoke.MethodHandle;
 
 /**
- * {@code unistd.h}: descriptors, file I/O, process identity. Constants and {@code static final} handles only.
+ * {@code unistd.h}: descriptors, file I/O, process identity. Constants and handles only.
  *
  * <p>Handles named {@code *_ERRNO} capture errno ({@link Errno#CAPTURE}): their first argument is the capture
  * buffer ({@link Errno#buffer()}) and they return the raw libc result (-1 on failure); {@link Posix} turns that
@@ -26,46 +26,164 @@ public final class Unistd {
     }
 
     /** int close(int fd) */
-    public static final MethodHandle close_ERRNO = c("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static MethodHandle close_ERRNO() {
+        return H_close_ERRNO.H;
+    }
+
+    private static final class H_close_ERRNO {
+        static final MethodHandle H = c("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
     /** ssize_t read(int fd, void *buf, size_t count) */
-    public static final MethodHandle read_ERRNO = c("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    public static MethodHandle read_ERRNO() {
+        return H_read_ERRNO.H;
+    }
+
+    private static final class H_read_ERRNO {
+        static final MethodHandle H = c("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
     /** ssize_t write(int fd, const void *buf, size_t count) */
-    public static final MethodHandle write_ERRNO = c("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    public static MethodHandle write_ERRNO() {
+        return H_write_ERRNO.H;
+    }
+
+    private static final class H_write_ERRNO {
+        static final MethodHandle H = c("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
     /** ssize_t pread(int fd, void *buf, size_t count, off_t offset) */
-    public static final MethodHandle pread_ERRNO = c("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    public static MethodHandle pread_ERRNO() {
+        return H_pread_ERRNO.H;
+    }
+
+    private static final class H_pread_ERRNO {
+        static final MethodHandle H = c("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+
     /** ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset) */
-    public static final MethodHandle pwrite_ERRNO = c("pwrite",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    public static MethodHandle pwrite_ERRNO() {
+        return H_pwrite_ERRNO.H;
+    }
+
+    private static final class H_pwrite_ERRNO {
+        static final MethodHandle H = c("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+
     /** off_t lseek(int fd, off_t offset, int whence) */
-    public static final MethodHandle lseek_ERRNO = c("lseek",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    public static MethodHandle lseek_ERRNO() {
+        return H_lseek_ERRNO.H;
+    }
+
+    private static final class H_lseek_ERRNO {
+        static final MethodHandle H = c("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    }
+
     /** int fsync(int fd) */
-    public static final MethodHandle fsync_ERRNO = c("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static MethodHandle fsync_ERRNO() {
+        return H_fsync_ERRNO.H;
+    }
+
+    private static final class H_fsync_ERRNO {
+        static final MethodHandle H = c("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
     /** int fdatasync(int fd) */
-    public static final MethodHandle fdatasync_ERRNO = c("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static MethodHandle fdatasync_ERRNO() {
+        return H_fdatasync_ERRNO.H;
+    }
+
+    private static final class H_fdatasync_ERRNO {
+        static final MethodHandle H = c("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
     /** int ftruncate(int fd, off_t length) */
-    public static final MethodHandle ftruncate_ERRNO = c("ftruncate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    public static MethodHandle ftruncate_ERRNO() {
+        return H_ftruncate_ERRNO.H;
+    }
+
+    private static final class H_ftruncate_ERRNO {
+        static final MethodHandle H = c("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    }
+
     /** int dup(int oldfd) */
-    public static final MethodHandle dup_ERRNO = c("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static MethodHandle dup_ERRNO() {
+        return H_dup_ERRNO.H;
+    }
+
+    private static final class H_dup_ERRNO {
+        static final MethodHandle H = c("dup", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
+
     /** int dup2(int oldfd, int newfd) */
-    public static final MethodHandle dup2_ERRNO = c("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    public static MethodHandle dup2_ERRNO() {
+        return H_dup2_ERRNO.H;
+    }
+
+    private static final class H_dup2_ERRNO {
+        static final MethodHandle H = c("dup2", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
     /** int pipe2(int pipefd[2], int flags) */
-    public static final MethodHandle pipe2_ERRNO = c("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle pipe2_ERRNO() {
+        return H_pipe2_ERRNO.H;
+    }
+
+    private static final class H_pipe2_ERRNO {
+        static final MethodHandle H = c("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int unlink(const char *pathname) */
-    public static final MethodHandle unlink_ERRNO = c("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle unlink_ERRNO() {
+        return H_unlink_ERRNO.H;
+    }
+
+    private static final class H_unlink_ERRNO {
+        static final MethodHandle H = c("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** int access(const char *pathname, int mode) */
-    public static final MethodHandle access_ERRNO = c("access",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle access_ERRNO() {
+        return H_access_ERRNO.H;
+    }
+
+    private static final class H_access_ERRNO {
+        static final MethodHandle H = c("access", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** pid_t setsid(void) */
-    public static final MethodHandle setsid_ERRNO = c("setsid", FunctionDescriptor.of(JAVA_INT));
+    public static MethodHandle setsid_ERRNO() {
+        return H_setsid_ERRNO.H;
+    }
+
+    private static final class H_setsid_ERRNO {
+        static final MethodHandle H = c("setsid", FunctionDescriptor.of(JAVA_INT));
+    }
+
     /** pid_t getpid(void) — cannot fail */
-    public static final MethodHandle getpid = NativeLibraries.libc("getpid", FunctionDescriptor.of(JAVA_INT));
+    public static MethodHandle getpid() {
+        return H_getpid.H;
+    }
+
+    private static final class H_getpid {
+        static final MethodHandle H = NativeLibraries.libc("getpid", FunctionDescriptor.of(JAVA_INT));
+    }
+
     /** uid_t getuid(void) — cannot fail */
-    public static final MethodHandle getuid = NativeLibraries.libc("getuid", FunctionDescriptor.of(JAVA_INT));
+    public static MethodHandle getuid() {
+        return H_getuid.H;
+    }
+
+    private static final class H_getuid {
+        static final MethodHandle H = NativeLibraries.libc("getuid", FunctionDescriptor.of(JAVA_INT));
+    }
+
     /** gid_t getgid(void) — cannot fail */
-    public static final MethodHandle getgid = NativeLibraries.libc("getgid", FunctionDescriptor.of(JAVA_INT));
+    public static MethodHandle getgid() {
+        return H_getgid.H;
+    }
+
+    private static final class H_getgid {
+        static final MethodHandle H = NativeLibraries.libc("getgid", FunctionDescriptor.of(JAVA_INT));
+    }
 }

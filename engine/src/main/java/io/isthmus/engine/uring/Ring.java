@@ -126,7 +126,7 @@ public final class Ring implements AutoCloseable {
                 params.fill((byte) 0);
                 params.set(JAVA_INT, p("flags"), f);
                 params.set(JAVA_INT, p("cq_entries"), cqEntries);
-                fd = (int) Liburing.io_uring_setup.invokeExact(entries, params);
+                fd = (int) Liburing.io_uring_setup().invokeExact(entries, params);
                 flags = f;
                 if (fd != -Errno.EINVAL) {
                     break;
@@ -289,7 +289,7 @@ public final class Ring implements AutoCloseable {
             return 0;
         }
         try {
-            return (int) Liburing.io_uring_enter.invokeExact(fd, toSubmit, minComplete, flags, MemorySegment.NULL);
+            return (int) Liburing.io_uring_enter().invokeExact(fd, toSubmit, minComplete, flags, MemorySegment.NULL);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
@@ -359,7 +359,7 @@ public final class Ring implements AutoCloseable {
     /** Calls io_uring_register on this ring; returns >= 0 or -errno. */
     public int register(int opcode, MemorySegment arg, int nrArgs) {
         try {
-            return (int) Liburing.io_uring_register.invokeExact(fd, opcode, arg, nrArgs);
+            return (int) Liburing.io_uring_register().invokeExact(fd, opcode, arg, nrArgs);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
