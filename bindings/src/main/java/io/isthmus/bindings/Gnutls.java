@@ -99,165 +99,466 @@ public final class Gnutls {
 
     // ---- library
     /** const char *gnutls_check_version(const char *req_version) */
-    public static final MethodHandle gnutls_check_version = fn("gnutls_check_version",
-            FunctionDescriptor.of(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_check_version() {
+        return H_gnutls_check_version.H;
+    }
+
+    private static final class H_gnutls_check_version {
+        static final MethodHandle H = fn("gnutls_check_version", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
+
     /** const char *gnutls_strerror(int error) */
-    public static final MethodHandle gnutls_strerror = fn("gnutls_strerror",
-            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_strerror() {
+        return H_gnutls_strerror.H;
+    }
+
+    private static final class H_gnutls_strerror {
+        static final MethodHandle H = fn("gnutls_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_error_is_fatal(int error) */
-    public static final MethodHandle gnutls_error_is_fatal = fn("gnutls_error_is_fatal",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    public static MethodHandle gnutls_error_is_fatal() {
+        return H_gnutls_error_is_fatal.H;
+    }
+
+    private static final class H_gnutls_error_is_fatal {
+        static final MethodHandle H = fn("gnutls_error_is_fatal", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    }
 
     // ---- session
     /** int gnutls_init(gnutls_session_t *session, unsigned int flags) */
-    public static final MethodHandle gnutls_init = fn("gnutls_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_init() {
+        return H_gnutls_init.H;
+    }
+
+    private static final class H_gnutls_init {
+        static final MethodHandle H = fn("gnutls_init", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** void gnutls_deinit(gnutls_session_t session) */
-    public static final MethodHandle gnutls_deinit = fn("gnutls_deinit", FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_deinit() {
+        return H_gnutls_deinit.H;
+    }
+
+    private static final class H_gnutls_deinit {
+        static final MethodHandle H = fn("gnutls_deinit", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** int gnutls_priority_set_direct(gnutls_session_t, const char *priorities, const char **err_pos) */
-    public static final MethodHandle gnutls_priority_set_direct = fn("gnutls_priority_set_direct",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_priority_set_direct() {
+        return H_gnutls_priority_set_direct.H;
+    }
+
+    private static final class H_gnutls_priority_set_direct {
+        static final MethodHandle H = fn("gnutls_priority_set_direct", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_credentials_set(gnutls_session_t, gnutls_credentials_type_t type, void *cred) */
-    public static final MethodHandle gnutls_credentials_set = fn("gnutls_credentials_set",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_credentials_set() {
+        return H_gnutls_credentials_set.H;
+    }
+
+    private static final class H_gnutls_credentials_set {
+        static final MethodHandle H = fn("gnutls_credentials_set", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_certificate_server_set_request(gnutls_session_t, gnutls_certificate_request_t req) */
-    public static final MethodHandle gnutls_certificate_server_set_request = fn(
-            "gnutls_certificate_server_set_request", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_certificate_server_set_request() {
+        return H_gnutls_certificate_server_set_request.H;
+    }
+
+    private static final class H_gnutls_certificate_server_set_request {
+        static final MethodHandle H = fn( "gnutls_certificate_server_set_request", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    }
+
     /** void gnutls_transport_set_ptr(gnutls_session_t, gnutls_transport_ptr_t ptr) */
-    public static final MethodHandle gnutls_transport_set_ptr = fn("gnutls_transport_set_ptr",
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_transport_set_ptr() {
+        return H_gnutls_transport_set_ptr.H;
+    }
+
+    private static final class H_gnutls_transport_set_ptr {
+        static final MethodHandle H = fn("gnutls_transport_set_ptr", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
+
     /** void gnutls_transport_set_push_function(gnutls_session_t, gnutls_push_func) */
-    public static final MethodHandle gnutls_transport_set_push_function = fn("gnutls_transport_set_push_function",
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_transport_set_push_function() {
+        return H_gnutls_transport_set_push_function.H;
+    }
+
+    private static final class H_gnutls_transport_set_push_function {
+        static final MethodHandle H = fn("gnutls_transport_set_push_function", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
+
     /** void gnutls_transport_set_pull_function(gnutls_session_t, gnutls_pull_func) */
-    public static final MethodHandle gnutls_transport_set_pull_function = fn("gnutls_transport_set_pull_function",
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_transport_set_pull_function() {
+        return H_gnutls_transport_set_pull_function.H;
+    }
+
+    private static final class H_gnutls_transport_set_pull_function {
+        static final MethodHandle H = fn("gnutls_transport_set_pull_function", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
+
     /** void gnutls_transport_set_errno(gnutls_session_t, int err) */
-    public static final MethodHandle gnutls_transport_set_errno = fn("gnutls_transport_set_errno",
-            FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_transport_set_errno() {
+        return H_gnutls_transport_set_errno.H;
+    }
+
+    private static final class H_gnutls_transport_set_errno {
+        static final MethodHandle H = fn("gnutls_transport_set_errno", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_handshake(gnutls_session_t) */
-    public static final MethodHandle gnutls_handshake = fn("gnutls_handshake",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_handshake() {
+        return H_gnutls_handshake.H;
+    }
+
+    private static final class H_gnutls_handshake {
+        static final MethodHandle H = fn("gnutls_handshake", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** ssize_t gnutls_record_send(gnutls_session_t, const void *data, size_t data_size) */
-    public static final MethodHandle gnutls_record_send = fn("gnutls_record_send",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    public static MethodHandle gnutls_record_send() {
+        return H_gnutls_record_send.H;
+    }
+
+    private static final class H_gnutls_record_send {
+        static final MethodHandle H = fn("gnutls_record_send", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    }
+
     /** ssize_t gnutls_record_recv(gnutls_session_t, void *data, size_t data_size) */
-    public static final MethodHandle gnutls_record_recv = fn("gnutls_record_recv",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    public static MethodHandle gnutls_record_recv() {
+        return H_gnutls_record_recv.H;
+    }
+
+    private static final class H_gnutls_record_recv {
+        static final MethodHandle H = fn("gnutls_record_recv", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    }
+
     /** size_t gnutls_record_check_pending(gnutls_session_t) */
-    public static final MethodHandle gnutls_record_check_pending = fn("gnutls_record_check_pending",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    public static MethodHandle gnutls_record_check_pending() {
+        return H_gnutls_record_check_pending.H;
+    }
+
+    private static final class H_gnutls_record_check_pending {
+        static final MethodHandle H = fn("gnutls_record_check_pending", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    }
+
     /** size_t gnutls_record_get_max_size(gnutls_session_t) */
-    public static final MethodHandle gnutls_record_get_max_size = fn("gnutls_record_get_max_size",
-            FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    public static MethodHandle gnutls_record_get_max_size() {
+        return H_gnutls_record_get_max_size.H;
+    }
+
+    private static final class H_gnutls_record_get_max_size {
+        static final MethodHandle H = fn("gnutls_record_get_max_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    }
+
     /** int gnutls_bye(gnutls_session_t, gnutls_close_request_t how) */
-    public static final MethodHandle gnutls_bye = fn("gnutls_bye", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_bye() {
+        return H_gnutls_bye.H;
+    }
+
+    private static final class H_gnutls_bye {
+        static final MethodHandle H = fn("gnutls_bye", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** gnutls_alert_description_t gnutls_alert_get(gnutls_session_t) */
-    public static final MethodHandle gnutls_alert_get = fn("gnutls_alert_get",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_alert_get() {
+        return H_gnutls_alert_get.H;
+    }
+
+    private static final class H_gnutls_alert_get {
+        static final MethodHandle H = fn("gnutls_alert_get", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** const char *gnutls_alert_get_name(gnutls_alert_description_t alert) */
-    public static final MethodHandle gnutls_alert_get_name = fn("gnutls_alert_get_name",
-            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_alert_get_name() {
+        return H_gnutls_alert_get_name.H;
+    }
+
+    private static final class H_gnutls_alert_get_name {
+        static final MethodHandle H = fn("gnutls_alert_get_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
     /** gnutls_protocol_t gnutls_protocol_get_version(gnutls_session_t) */
-    public static final MethodHandle gnutls_protocol_get_version = fn("gnutls_protocol_get_version",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_protocol_get_version() {
+        return H_gnutls_protocol_get_version.H;
+    }
+
+    private static final class H_gnutls_protocol_get_version {
+        static final MethodHandle H = fn("gnutls_protocol_get_version", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** const char *gnutls_protocol_get_name(gnutls_protocol_t version) */
-    public static final MethodHandle gnutls_protocol_get_name = fn("gnutls_protocol_get_name",
-            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_protocol_get_name() {
+        return H_gnutls_protocol_get_name.H;
+    }
+
+    private static final class H_gnutls_protocol_get_name {
+        static final MethodHandle H = fn("gnutls_protocol_get_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
     /** gnutls_cipher_algorithm_t gnutls_cipher_get(gnutls_session_t) */
-    public static final MethodHandle gnutls_cipher_get = fn("gnutls_cipher_get",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_cipher_get() {
+        return H_gnutls_cipher_get.H;
+    }
+
+    private static final class H_gnutls_cipher_get {
+        static final MethodHandle H = fn("gnutls_cipher_get", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** const char *gnutls_cipher_get_name(gnutls_cipher_algorithm_t) */
-    public static final MethodHandle gnutls_cipher_get_name = fn("gnutls_cipher_get_name",
-            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_cipher_get_name() {
+        return H_gnutls_cipher_get_name.H;
+    }
+
+    private static final class H_gnutls_cipher_get_name {
+        static final MethodHandle H = fn("gnutls_cipher_get_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
 
     // ---- certificate credentials
     /** int gnutls_certificate_allocate_credentials(gnutls_certificate_credentials_t *res) */
-    public static final MethodHandle gnutls_certificate_allocate_credentials = fn(
-            "gnutls_certificate_allocate_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_certificate_allocate_credentials() {
+        return H_gnutls_certificate_allocate_credentials.H;
+    }
+
+    private static final class H_gnutls_certificate_allocate_credentials {
+        static final MethodHandle H = fn( "gnutls_certificate_allocate_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_certificate_free_credentials(gnutls_certificate_credentials_t) */
-    public static final MethodHandle gnutls_certificate_free_credentials = fn(
-            "gnutls_certificate_free_credentials", FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_certificate_free_credentials() {
+        return H_gnutls_certificate_free_credentials.H;
+    }
+
+    private static final class H_gnutls_certificate_free_credentials {
+        static final MethodHandle H = fn( "gnutls_certificate_free_credentials", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** int gnutls_certificate_set_x509_trust_file(cred, const char *cafile, gnutls_x509_crt_fmt_t) */
-    public static final MethodHandle gnutls_certificate_set_x509_trust_file = fn(
-            "gnutls_certificate_set_x509_trust_file", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_certificate_set_x509_trust_file() {
+        return H_gnutls_certificate_set_x509_trust_file.H;
+    }
+
+    private static final class H_gnutls_certificate_set_x509_trust_file {
+        static final MethodHandle H = fn( "gnutls_certificate_set_x509_trust_file", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_certificate_set_x509_crl_file(cred, const char *crlfile, gnutls_x509_crt_fmt_t) */
-    public static final MethodHandle gnutls_certificate_set_x509_crl_file = fn(
-            "gnutls_certificate_set_x509_crl_file", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_certificate_set_x509_crl_file() {
+        return H_gnutls_certificate_set_x509_crl_file.H;
+    }
+
+    private static final class H_gnutls_certificate_set_x509_crl_file {
+        static final MethodHandle H = fn( "gnutls_certificate_set_x509_crl_file", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_certificate_set_x509_key_file2(cred, certfile, keyfile, fmt, const char *pass, unsigned flags) */
-    public static final MethodHandle gnutls_certificate_set_x509_key_file2 = fn(
-            "gnutls_certificate_set_x509_key_file2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_certificate_set_x509_key_file2() {
+        return H_gnutls_certificate_set_x509_key_file2.H;
+    }
+
+    private static final class H_gnutls_certificate_set_x509_key_file2 {
+        static final MethodHandle H = fn( "gnutls_certificate_set_x509_key_file2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** void gnutls_certificate_set_dh_params(cred, gnutls_dh_params_t) */
-    public static final MethodHandle gnutls_certificate_set_dh_params = fn("gnutls_certificate_set_dh_params",
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_certificate_set_dh_params() {
+        return H_gnutls_certificate_set_dh_params.H;
+    }
+
+    private static final class H_gnutls_certificate_set_dh_params {
+        static final MethodHandle H = fn("gnutls_certificate_set_dh_params", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_certificate_set_known_dh_params(cred, gnutls_sec_param_t) */
-    public static final MethodHandle gnutls_certificate_set_known_dh_params = fn(
-            "gnutls_certificate_set_known_dh_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_certificate_set_known_dh_params() {
+        return H_gnutls_certificate_set_known_dh_params.H;
+    }
+
+    private static final class H_gnutls_certificate_set_known_dh_params {
+        static final MethodHandle H = fn( "gnutls_certificate_set_known_dh_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_certificate_verify_peers2(gnutls_session_t, unsigned int *status) */
-    public static final MethodHandle gnutls_certificate_verify_peers2 = fn("gnutls_certificate_verify_peers2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_certificate_verify_peers2() {
+        return H_gnutls_certificate_verify_peers2.H;
+    }
+
+    private static final class H_gnutls_certificate_verify_peers2 {
+        static final MethodHandle H = fn("gnutls_certificate_verify_peers2", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+
     /** const gnutls_datum_t *gnutls_certificate_get_peers(gnutls_session_t, unsigned int *list_size) */
-    public static final MethodHandle gnutls_certificate_get_peers = fn("gnutls_certificate_get_peers",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_certificate_get_peers() {
+        return H_gnutls_certificate_get_peers.H;
+    }
+
+    private static final class H_gnutls_certificate_get_peers {
+        static final MethodHandle H = fn("gnutls_certificate_get_peers", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    }
 
     // ---- Diffie-Hellman parameters
     /** int gnutls_dh_params_init(gnutls_dh_params_t *dh_params) */
-    public static final MethodHandle gnutls_dh_params_init = fn("gnutls_dh_params_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_dh_params_init() {
+        return H_gnutls_dh_params_init.H;
+    }
+
+    private static final class H_gnutls_dh_params_init {
+        static final MethodHandle H = fn("gnutls_dh_params_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_dh_params_deinit(gnutls_dh_params_t) */
-    public static final MethodHandle gnutls_dh_params_deinit = fn("gnutls_dh_params_deinit",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_dh_params_deinit() {
+        return H_gnutls_dh_params_deinit.H;
+    }
+
+    private static final class H_gnutls_dh_params_deinit {
+        static final MethodHandle H = fn("gnutls_dh_params_deinit", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** int gnutls_dh_params_import_pkcs3(gnutls_dh_params_t, const gnutls_datum_t *pkcs3_params, fmt) */
-    public static final MethodHandle gnutls_dh_params_import_pkcs3 = fn("gnutls_dh_params_import_pkcs3",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_dh_params_import_pkcs3() {
+        return H_gnutls_dh_params_import_pkcs3.H;
+    }
+
+    private static final class H_gnutls_dh_params_import_pkcs3 {
+        static final MethodHandle H = fn("gnutls_dh_params_import_pkcs3", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
 
     // ---- PSK credentials
     /** int gnutls_psk_allocate_server_credentials(gnutls_psk_server_credentials_t *sc) */
-    public static final MethodHandle gnutls_psk_allocate_server_credentials = fn(
-            "gnutls_psk_allocate_server_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_psk_allocate_server_credentials() {
+        return H_gnutls_psk_allocate_server_credentials.H;
+    }
+
+    private static final class H_gnutls_psk_allocate_server_credentials {
+        static final MethodHandle H = fn( "gnutls_psk_allocate_server_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_psk_free_server_credentials(gnutls_psk_server_credentials_t) */
-    public static final MethodHandle gnutls_psk_free_server_credentials = fn("gnutls_psk_free_server_credentials",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_psk_free_server_credentials() {
+        return H_gnutls_psk_free_server_credentials.H;
+    }
+
+    private static final class H_gnutls_psk_free_server_credentials {
+        static final MethodHandle H = fn("gnutls_psk_free_server_credentials", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** int gnutls_psk_set_server_credentials_file(gnutls_psk_server_credentials_t, const char *password_file) */
-    public static final MethodHandle gnutls_psk_set_server_credentials_file = fn(
-            "gnutls_psk_set_server_credentials_file", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_psk_set_server_credentials_file() {
+        return H_gnutls_psk_set_server_credentials_file.H;
+    }
+
+    private static final class H_gnutls_psk_set_server_credentials_file {
+        static final MethodHandle H = fn( "gnutls_psk_set_server_credentials_file", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+
     /** void gnutls_psk_set_server_dh_params(gnutls_psk_server_credentials_t, gnutls_dh_params_t) */
-    public static final MethodHandle gnutls_psk_set_server_dh_params = fn("gnutls_psk_set_server_dh_params",
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_psk_set_server_dh_params() {
+        return H_gnutls_psk_set_server_dh_params.H;
+    }
+
+    private static final class H_gnutls_psk_set_server_dh_params {
+        static final MethodHandle H = fn("gnutls_psk_set_server_dh_params", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_psk_set_server_known_dh_params(gnutls_psk_server_credentials_t, gnutls_sec_param_t) */
-    public static final MethodHandle gnutls_psk_set_server_known_dh_params = fn(
-            "gnutls_psk_set_server_known_dh_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_psk_set_server_known_dh_params() {
+        return H_gnutls_psk_set_server_known_dh_params.H;
+    }
+
+    private static final class H_gnutls_psk_set_server_known_dh_params {
+        static final MethodHandle H = fn( "gnutls_psk_set_server_known_dh_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_psk_allocate_client_credentials(gnutls_psk_client_credentials_t *sc) */
-    public static final MethodHandle gnutls_psk_allocate_client_credentials = fn(
-            "gnutls_psk_allocate_client_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_psk_allocate_client_credentials() {
+        return H_gnutls_psk_allocate_client_credentials.H;
+    }
+
+    private static final class H_gnutls_psk_allocate_client_credentials {
+        static final MethodHandle H = fn( "gnutls_psk_allocate_client_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_psk_free_client_credentials(gnutls_psk_client_credentials_t) */
-    public static final MethodHandle gnutls_psk_free_client_credentials = fn("gnutls_psk_free_client_credentials",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_psk_free_client_credentials() {
+        return H_gnutls_psk_free_client_credentials.H;
+    }
+
+    private static final class H_gnutls_psk_free_client_credentials {
+        static final MethodHandle H = fn("gnutls_psk_free_client_credentials", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** int gnutls_psk_set_client_credentials(res, const char *username, const gnutls_datum_t *key, flags) */
-    public static final MethodHandle gnutls_psk_set_client_credentials = fn("gnutls_psk_set_client_credentials",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_psk_set_client_credentials() {
+        return H_gnutls_psk_set_client_credentials.H;
+    }
+
+    private static final class H_gnutls_psk_set_client_credentials {
+        static final MethodHandle H = fn("gnutls_psk_set_client_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT));
+    }
+
     /** const char *gnutls_psk_server_get_username(gnutls_session_t) */
-    public static final MethodHandle gnutls_psk_server_get_username = fn("gnutls_psk_server_get_username",
-            FunctionDescriptor.of(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_psk_server_get_username() {
+        return H_gnutls_psk_server_get_username.H;
+    }
+
+    private static final class H_gnutls_psk_server_get_username {
+        static final MethodHandle H = fn("gnutls_psk_server_get_username", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
 
     // ---- anonymous credentials
     /** int gnutls_anon_allocate_server_credentials(gnutls_anon_server_credentials_t *sc) */
-    public static final MethodHandle gnutls_anon_allocate_server_credentials = fn(
-            "gnutls_anon_allocate_server_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_anon_allocate_server_credentials() {
+        return H_gnutls_anon_allocate_server_credentials.H;
+    }
+
+    private static final class H_gnutls_anon_allocate_server_credentials {
+        static final MethodHandle H = fn( "gnutls_anon_allocate_server_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_anon_free_server_credentials(gnutls_anon_server_credentials_t) */
-    public static final MethodHandle gnutls_anon_free_server_credentials = fn("gnutls_anon_free_server_credentials",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_anon_free_server_credentials() {
+        return H_gnutls_anon_free_server_credentials.H;
+    }
+
+    private static final class H_gnutls_anon_free_server_credentials {
+        static final MethodHandle H = fn("gnutls_anon_free_server_credentials", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** void gnutls_anon_set_server_dh_params(gnutls_anon_server_credentials_t, gnutls_dh_params_t) */
-    public static final MethodHandle gnutls_anon_set_server_dh_params = fn("gnutls_anon_set_server_dh_params",
-            FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_anon_set_server_dh_params() {
+        return H_gnutls_anon_set_server_dh_params.H;
+    }
+
+    private static final class H_gnutls_anon_set_server_dh_params {
+        static final MethodHandle H = fn("gnutls_anon_set_server_dh_params", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_anon_set_server_known_dh_params(gnutls_anon_server_credentials_t, gnutls_sec_param_t) */
-    public static final MethodHandle gnutls_anon_set_server_known_dh_params = fn(
-            "gnutls_anon_set_server_known_dh_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_anon_set_server_known_dh_params() {
+        return H_gnutls_anon_set_server_known_dh_params.H;
+    }
+
+    private static final class H_gnutls_anon_set_server_known_dh_params {
+        static final MethodHandle H = fn( "gnutls_anon_set_server_known_dh_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_anon_allocate_client_credentials(gnutls_anon_client_credentials_t *sc) */
-    public static final MethodHandle gnutls_anon_allocate_client_credentials = fn(
-            "gnutls_anon_allocate_client_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_anon_allocate_client_credentials() {
+        return H_gnutls_anon_allocate_client_credentials.H;
+    }
+
+    private static final class H_gnutls_anon_allocate_client_credentials {
+        static final MethodHandle H = fn( "gnutls_anon_allocate_client_credentials", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_anon_free_client_credentials(gnutls_anon_client_credentials_t) */
-    public static final MethodHandle gnutls_anon_free_client_credentials = fn("gnutls_anon_free_client_credentials",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_anon_free_client_credentials() {
+        return H_gnutls_anon_free_client_credentials.H;
+    }
+
+    private static final class H_gnutls_anon_free_client_credentials {
+        static final MethodHandle H = fn("gnutls_anon_free_client_credentials", FunctionDescriptor.ofVoid(ADDRESS));
+    }
 }

@@ -22,46 +22,114 @@ public final class GnutlsX509 {
     public static final String GNUTLS_KP_ANY = "2.5.29.37.0";
 
     /** int gnutls_x509_crt_init(gnutls_x509_crt_t *cert) */
-    public static final MethodHandle gnutls_x509_crt_init = Gnutls.fn("gnutls_x509_crt_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_init() {
+        return H_gnutls_x509_crt_init.H;
+    }
+
+    private static final class H_gnutls_x509_crt_init {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** void gnutls_x509_crt_deinit(gnutls_x509_crt_t cert) */
-    public static final MethodHandle gnutls_x509_crt_deinit = Gnutls.fn("gnutls_x509_crt_deinit",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    public static MethodHandle gnutls_x509_crt_deinit() {
+        return H_gnutls_x509_crt_deinit.H;
+    }
+
+    private static final class H_gnutls_x509_crt_deinit {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_deinit", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
     /** int gnutls_x509_crt_import(gnutls_x509_crt_t, const gnutls_datum_t *data, gnutls_x509_crt_fmt_t) */
-    public static final MethodHandle gnutls_x509_crt_import = Gnutls.fn("gnutls_x509_crt_import",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    public static MethodHandle gnutls_x509_crt_import() {
+        return H_gnutls_x509_crt_import.H;
+    }
+
+    private static final class H_gnutls_x509_crt_import {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_import", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    }
+
     /** int gnutls_x509_crt_list_import(gnutls_x509_crt_t *certs, unsigned int *cert_max, const gnutls_datum_t *,
      *  gnutls_x509_crt_fmt_t, unsigned int flags) */
-    public static final MethodHandle gnutls_x509_crt_list_import = Gnutls.fn("gnutls_x509_crt_list_import",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+    public static MethodHandle gnutls_x509_crt_list_import() {
+        return H_gnutls_x509_crt_list_import.H;
+    }
+
+    private static final class H_gnutls_x509_crt_list_import {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_list_import", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT));
+    }
+
     /** int gnutls_x509_crt_get_dn(gnutls_x509_crt_t, char *buf, size_t *buf_size) */
-    public static final MethodHandle gnutls_x509_crt_get_dn = Gnutls.fn("gnutls_x509_crt_get_dn",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_get_dn() {
+        return H_gnutls_x509_crt_get_dn.H;
+    }
+
+    private static final class H_gnutls_x509_crt_get_dn {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_get_dn", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+
     /** time_t gnutls_x509_crt_get_activation_time(gnutls_x509_crt_t) */
-    public static final MethodHandle gnutls_x509_crt_get_activation_time = Gnutls.fn(
-            "gnutls_x509_crt_get_activation_time", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_get_activation_time() {
+        return H_gnutls_x509_crt_get_activation_time.H;
+    }
+
+    private static final class H_gnutls_x509_crt_get_activation_time {
+        static final MethodHandle H = Gnutls.fn( "gnutls_x509_crt_get_activation_time", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    }
+
     /** time_t gnutls_x509_crt_get_expiration_time(gnutls_x509_crt_t) */
-    public static final MethodHandle gnutls_x509_crt_get_expiration_time = Gnutls.fn(
-            "gnutls_x509_crt_get_expiration_time", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_get_expiration_time() {
+        return H_gnutls_x509_crt_get_expiration_time.H;
+    }
+
+    private static final class H_gnutls_x509_crt_get_expiration_time {
+        static final MethodHandle H = Gnutls.fn( "gnutls_x509_crt_get_expiration_time", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
+    }
+
     /** int gnutls_x509_crt_get_basic_constraints(gnutls_x509_crt_t, unsigned *critical, unsigned *ca, int *pathlen) */
-    public static final MethodHandle gnutls_x509_crt_get_basic_constraints = Gnutls.fn(
-            "gnutls_x509_crt_get_basic_constraints", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
-                    ADDRESS));
+    public static MethodHandle gnutls_x509_crt_get_basic_constraints() {
+        return H_gnutls_x509_crt_get_basic_constraints.H;
+    }
+
+    private static final class H_gnutls_x509_crt_get_basic_constraints {
+        static final MethodHandle H = Gnutls.fn( "gnutls_x509_crt_get_basic_constraints", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_x509_crt_get_key_usage(gnutls_x509_crt_t, unsigned int *key_usage, unsigned int *critical) */
-    public static final MethodHandle gnutls_x509_crt_get_key_usage = Gnutls.fn("gnutls_x509_crt_get_key_usage",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_get_key_usage() {
+        return H_gnutls_x509_crt_get_key_usage.H;
+    }
+
+    private static final class H_gnutls_x509_crt_get_key_usage {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_get_key_usage", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_x509_crt_get_key_purpose_oid(gnutls_x509_crt_t, unsigned indx, void *oid, size_t *oid_size,
      *  unsigned int *critical) */
-    public static final MethodHandle gnutls_x509_crt_get_key_purpose_oid = Gnutls.fn(
-            "gnutls_x509_crt_get_key_purpose_oid",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_get_key_purpose_oid() {
+        return H_gnutls_x509_crt_get_key_purpose_oid.H;
+    }
+
+    private static final class H_gnutls_x509_crt_get_key_purpose_oid {
+        static final MethodHandle H = Gnutls.fn( "gnutls_x509_crt_get_key_purpose_oid", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+
     /** int gnutls_x509_crt_list_verify(const gnutls_x509_crt_t *cert_list, unsigned len,
      *  const gnutls_x509_crt_t *CA_list, unsigned ca_len, const gnutls_x509_crl_t *CRL_list, unsigned crl_len,
      *  unsigned flags, unsigned *verify) */
-    public static final MethodHandle gnutls_x509_crt_list_verify = Gnutls.fn("gnutls_x509_crt_list_verify",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
-                    ADDRESS));
+    public static MethodHandle gnutls_x509_crt_list_verify() {
+        return H_gnutls_x509_crt_list_verify.H;
+    }
+
+    private static final class H_gnutls_x509_crt_list_verify {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_list_verify", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
     /** unsigned gnutls_x509_crt_check_hostname(gnutls_x509_crt_t, const char *hostname) */
-    public static final MethodHandle gnutls_x509_crt_check_hostname = Gnutls.fn("gnutls_x509_crt_check_hostname",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    public static MethodHandle gnutls_x509_crt_check_hostname() {
+        return H_gnutls_x509_crt_check_hostname.H;
+    }
+
+    private static final class H_gnutls_x509_crt_check_hostname {
+        static final MethodHandle H = Gnutls.fn("gnutls_x509_crt_check_hostname", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
 }

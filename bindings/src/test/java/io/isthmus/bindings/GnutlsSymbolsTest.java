@@ -1,11 +1,13 @@
 package io.isthmus.bindings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,15 +20,17 @@ class GnutlsSymbolsTest {
         assumeTrue(Gnutls.isAvailable(), "libgnutls.so.30 is not installed");
         int handles = 0;
         for (Class<?> c : new Class<?>[] {Gnutls.class, GnutlsX509.class}) {
-            for (Field f : c.getFields()) {
-                if (f.getType() == MethodHandle.class) {
-                    assertTrue(Gnutls.LIB.get().find(f.getName()).isPresent(), f.getName());
+            for (Method m : c.getMethods()) {
+                if (m.getReturnType() == MethodHandle.class && m.getParameterCount() == 0
+                        && Modifier.isStatic(m.getModifiers())) {
+                    assertTrue(Gnutls.LIB.get().find(m.getName()).isPresent(), m.getName());
+                    assertNotNull(m.invoke(null), m.getName()); // links it
                     handles++;
                 }
             }
         }
         assertTrue(handles >= 50, "handles: " + handles);
-        java.lang.foreign.MemorySegment msg = (java.lang.foreign.MemorySegment) Gnutls.gnutls_strerror
+        java.lang.foreign.MemorySegment msg = (java.lang.foreign.MemorySegment) Gnutls.gnutls_strerror()
                 .invokeExact(Gnutls.GNUTLS_E_AGAIN);
         assertEquals("Resource temporarily unavailable, try again.", msg.reinterpret(200).getString(0));
     }

@@ -25,17 +25,17 @@ public final class AnonCredentials extends TlsCredentials {
         AnonCredentials c = new AnonCredentials(endpoint, dir, verifyPeer, priority);
         if (endpoint == TlsEndpoint.SERVER) {
             String dhFile = CredentialFiles.path(dir, CredentialFiles.DH_PARAMS, false);
-            c.cred = Gt.allocate(Gnutls.gnutls_anon_allocate_server_credentials, "Cannot allocate credentials");
+            c.cred = Gt.allocate(Gnutls.gnutls_anon_allocate_server_credentials(), "Cannot allocate credentials");
             try {
                 c.dhParams = loadDhParams(dhFile);
                 if (c.dhParams.equals(MemorySegment.NULL)) {
-                    int r = (int) Gnutls.gnutls_anon_set_server_known_dh_params.invokeExact(c.cred,
+                    int r = (int) Gnutls.gnutls_anon_set_server_known_dh_params().invokeExact(c.cred,
                             Gnutls.GNUTLS_SEC_PARAM_MEDIUM);
                     if (r < 0) {
                         throw new EngineException("Unable to initialize DH parameters: " + Gt.strerror(r));
                     }
                 } else {
-                    Gnutls.gnutls_anon_set_server_dh_params.invokeExact(c.cred, c.dhParams);
+                    Gnutls.gnutls_anon_set_server_dh_params().invokeExact(c.cred, c.dhParams);
                 }
             } catch (Throwable t) {
                 c.release();
@@ -45,7 +45,7 @@ public final class AnonCredentials extends TlsCredentials {
                 throw Gt.rethrow(t);
             }
         } else {
-            c.cred = Gt.allocate(Gnutls.gnutls_anon_allocate_client_credentials, "Cannot allocate credentials");
+            c.cred = Gt.allocate(Gnutls.gnutls_anon_allocate_client_credentials(), "Cannot allocate credentials");
         }
         return c;
     }
@@ -73,9 +73,9 @@ public final class AnonCredentials extends TlsCredentials {
     @Override
     void free() {
         if (endpoint() == TlsEndpoint.SERVER) {
-            Gt.free(Gnutls.gnutls_anon_free_server_credentials, cred);
+            Gt.free(Gnutls.gnutls_anon_free_server_credentials(), cred);
         } else {
-            Gt.free(Gnutls.gnutls_anon_free_client_credentials, cred);
+            Gt.free(Gnutls.gnutls_anon_free_client_credentials(), cred);
         }
         cred = MemorySegment.NULL;
     }

@@ -35,7 +35,7 @@ final class Gt {
     /** gnutls_strerror text of a GnuTLS error code. */
     static String strerror(int code) {
         try {
-            String s = cString((MemorySegment) Gnutls.gnutls_strerror.invokeExact(code));
+            String s = cString((MemorySegment) Gnutls.gnutls_strerror().invokeExact(code));
             return s == null ? "Unknown error " + code : s;
         } catch (Throwable t) {
             throw rethrow(t);
@@ -44,7 +44,7 @@ final class Gt {
 
     static String version() {
         try {
-            return cString((MemorySegment) Gnutls.gnutls_check_version.invokeExact(MemorySegment.NULL));
+            return cString((MemorySegment) Gnutls.gnutls_check_version().invokeExact(MemorySegment.NULL));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -80,7 +80,7 @@ final class Gt {
     // ---- session
     static int handshake(MemorySegment s) {
         try {
-            return (int) Gnutls.gnutls_handshake.invokeExact(s);
+            return (int) Gnutls.gnutls_handshake().invokeExact(s);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -88,7 +88,7 @@ final class Gt {
 
     static long recordSend(MemorySegment s, MemorySegment data, long len) {
         try {
-            return (long) Gnutls.gnutls_record_send.invokeExact(s, data, len);
+            return (long) Gnutls.gnutls_record_send().invokeExact(s, data, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -96,7 +96,7 @@ final class Gt {
 
     static long recordRecv(MemorySegment s, MemorySegment data, long len) {
         try {
-            return (long) Gnutls.gnutls_record_recv.invokeExact(s, data, len);
+            return (long) Gnutls.gnutls_record_recv().invokeExact(s, data, len);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -104,7 +104,7 @@ final class Gt {
 
     static long recordCheckPending(MemorySegment s) {
         try {
-            return (long) Gnutls.gnutls_record_check_pending.invokeExact(s);
+            return (long) Gnutls.gnutls_record_check_pending().invokeExact(s);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -112,7 +112,7 @@ final class Gt {
 
     static long recordMaxSize(MemorySegment s) {
         try {
-            return (long) Gnutls.gnutls_record_get_max_size.invokeExact(s);
+            return (long) Gnutls.gnutls_record_get_max_size().invokeExact(s);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -120,7 +120,7 @@ final class Gt {
 
     static int bye(MemorySegment s, int how) {
         try {
-            return (int) Gnutls.gnutls_bye.invokeExact(s, how);
+            return (int) Gnutls.gnutls_bye().invokeExact(s, how);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -128,7 +128,7 @@ final class Gt {
 
     static void setErrno(MemorySegment s, int err) {
         try {
-            Gnutls.gnutls_transport_set_errno.invokeExact(s, err);
+            Gnutls.gnutls_transport_set_errno().invokeExact(s, err);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -136,8 +136,8 @@ final class Gt {
 
     static String protocolName(MemorySegment s) {
         try {
-            int v = (int) Gnutls.gnutls_protocol_get_version.invokeExact(s);
-            return cString((MemorySegment) Gnutls.gnutls_protocol_get_name.invokeExact(v));
+            int v = (int) Gnutls.gnutls_protocol_get_version().invokeExact(s);
+            return cString((MemorySegment) Gnutls.gnutls_protocol_get_name().invokeExact(v));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -145,8 +145,8 @@ final class Gt {
 
     static String cipherName(MemorySegment s) {
         try {
-            int c = (int) Gnutls.gnutls_cipher_get.invokeExact(s);
-            return cString((MemorySegment) Gnutls.gnutls_cipher_get_name.invokeExact(c));
+            int c = (int) Gnutls.gnutls_cipher_get().invokeExact(s);
+            return cString((MemorySegment) Gnutls.gnutls_cipher_get_name().invokeExact(c));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -154,8 +154,8 @@ final class Gt {
 
     static String alertName(MemorySegment s) {
         try {
-            int a = (int) Gnutls.gnutls_alert_get.invokeExact(s);
-            return cString((MemorySegment) Gnutls.gnutls_alert_get_name.invokeExact(a));
+            int a = (int) Gnutls.gnutls_alert_get().invokeExact(s);
+            return cString((MemorySegment) Gnutls.gnutls_alert_get_name().invokeExact(a));
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -163,6 +163,6 @@ final class Gt {
 
     // ---- x509
     static void crtDeinit(MemorySegment crt) {
-        free(GnutlsX509.gnutls_x509_crt_deinit, crt);
+        free(GnutlsX509.gnutls_x509_crt_deinit(), crt);
     }
 }

@@ -43,22 +43,22 @@ public final class PskCredentials extends TlsCredentials {
             String dhFile = CredentialFiles.path(dir, CredentialFiles.DH_PARAMS, false);
             String pskFile = CredentialFiles.path(dir, CredentialFiles.PSK_FILE, true);
             PskCredentials c = new PskCredentials(endpoint, dir, verifyPeer, priority, null);
-            c.cred = Gt.allocate(Gnutls.gnutls_psk_allocate_server_credentials, "Cannot allocate credentials");
+            c.cred = Gt.allocate(Gnutls.gnutls_psk_allocate_server_credentials(), "Cannot allocate credentials");
             try (Arena a = Arena.ofConfined()) {
                 c.dhParams = loadDhParams(dhFile);
-                int r = (int) Gnutls.gnutls_psk_set_server_credentials_file.invokeExact(c.cred,
+                int r = (int) Gnutls.gnutls_psk_set_server_credentials_file().invokeExact(c.cred,
                         a.allocateFrom(pskFile));
                 if (r < 0) {
                     throw new EngineException("Cannot set PSK server credentials: " + Gt.strerror(r));
                 }
                 if (c.dhParams.equals(MemorySegment.NULL)) {
-                    r = (int) Gnutls.gnutls_psk_set_server_known_dh_params.invokeExact(c.cred,
+                    r = (int) Gnutls.gnutls_psk_set_server_known_dh_params().invokeExact(c.cred,
                             Gnutls.GNUTLS_SEC_PARAM_MEDIUM);
                     if (r < 0) {
                         throw new EngineException("Unable to initialize DH parameters: " + Gt.strerror(r));
                     }
                 } else {
-                    Gnutls.gnutls_psk_set_server_dh_params.invokeExact(c.cred, c.dhParams);
+                    Gnutls.gnutls_psk_set_server_dh_params().invokeExact(c.cred, c.dhParams);
                 }
                 return c;
             } catch (Throwable t) {
@@ -73,10 +73,10 @@ public final class PskCredentials extends TlsCredentials {
         String user = username != null ? username : "qemu";
         String hexKey = lookupKey(pskFile, user);
         PskCredentials c = new PskCredentials(endpoint, dir, verifyPeer, priority, user);
-        c.cred = Gt.allocate(Gnutls.gnutls_psk_allocate_client_credentials, "Cannot allocate credentials");
+        c.cred = Gt.allocate(Gnutls.gnutls_psk_allocate_client_credentials(), "Cannot allocate credentials");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment key = datum(a, hexKey.getBytes(StandardCharsets.UTF_8));
-            int r = (int) Gnutls.gnutls_psk_set_client_credentials.invokeExact(c.cred, a.allocateFrom(user), key,
+            int r = (int) Gnutls.gnutls_psk_set_client_credentials().invokeExact(c.cred, a.allocateFrom(user), key,
                     Gnutls.GNUTLS_PSK_KEY_HEX);
             if (r < 0) {
                 throw new EngineException("Cannot set PSK client credentials: " + Gt.strerror(r));
@@ -137,9 +137,9 @@ public final class PskCredentials extends TlsCredentials {
     @Override
     void free() {
         if (endpoint() == TlsEndpoint.SERVER) {
-            Gt.free(Gnutls.gnutls_psk_free_server_credentials, cred);
+            Gt.free(Gnutls.gnutls_psk_free_server_credentials(), cred);
         } else {
-            Gt.free(Gnutls.gnutls_psk_free_client_credentials, cred);
+            Gt.free(Gnutls.gnutls_psk_free_client_credentials(), cred);
         }
         cred = MemorySegment.NULL;
     }

@@ -103,7 +103,7 @@ public abstract sealed class TlsCredentials permits X509Credentials, PskCredenti
         int n = refs.decrementAndGet();
         if (n == 0) {
             free();
-            Gt.free(Gnutls.gnutls_dh_params_deinit, dhParams);
+            Gt.free(Gnutls.gnutls_dh_params_deinit(), dhParams);
             dhParams = MemorySegment.NULL;
         } else if (n < 0) {
             throw new IllegalStateException("TLS credentials released too often");
@@ -139,12 +139,12 @@ public abstract sealed class TlsCredentials permits X509Credentials, PskCredenti
         } catch (java.io.IOException e) {
             throw new EngineException("Failed to open file \u201c" + file + "\u201d: " + ioReason(e));
         }
-        MemorySegment dh = Gt.allocate(Gnutls.gnutls_dh_params_init, "Unable to initialize DH parameters");
+        MemorySegment dh = Gt.allocate(Gnutls.gnutls_dh_params_init(), "Unable to initialize DH parameters");
         try (Arena a = Arena.ofConfined()) {
             MemorySegment datum = datum(a, contents);
-            int r = (int) Gnutls.gnutls_dh_params_import_pkcs3.invokeExact(dh, datum, Gnutls.GNUTLS_X509_FMT_PEM);
+            int r = (int) Gnutls.gnutls_dh_params_import_pkcs3().invokeExact(dh, datum, Gnutls.GNUTLS_X509_FMT_PEM);
             if (r < 0) {
-                Gt.free(Gnutls.gnutls_dh_params_deinit, dh);
+                Gt.free(Gnutls.gnutls_dh_params_deinit(), dh);
                 throw new EngineException("Unable to load DH parameters from " + file + ": " + Gt.strerror(r));
             }
             return dh;

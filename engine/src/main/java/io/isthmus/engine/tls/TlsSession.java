@@ -139,29 +139,29 @@ public final class TlsSession implements AutoCloseable {
                 | Gnutls.GNUTLS_NONBLOCK | Gnutls.GNUTLS_NO_SIGNAL;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sp = a.allocate(ADDRESS);
-            int r = (int) Gnutls.gnutls_init.invokeExact(sp, flags);
+            int r = (int) Gnutls.gnutls_init().invokeExact(sp, flags);
             if (r < 0) {
                 throw new EngineException("Cannot initialize TLS session: " + Gt.strerror(r));
             }
             session = sp.get(ADDRESS, 0);
             block.set(ADDRESS, TlsTransport.SESSION, session);
             String prio = creds.sessionPriority();
-            r = (int) Gnutls.gnutls_priority_set_direct.invokeExact(session, a.allocateFrom(prio),
+            r = (int) Gnutls.gnutls_priority_set_direct().invokeExact(session, a.allocateFrom(prio),
                     MemorySegment.NULL);
             if (r < 0) {
                 throw new EngineException(creds.priorityErrorPrefix() + prio + ": " + Gt.strerror(r));
             }
-            r = (int) Gnutls.gnutls_credentials_set.invokeExact(session, creds.credentialsType(), creds.handle());
+            r = (int) Gnutls.gnutls_credentials_set().invokeExact(session, creds.credentialsType(), creds.handle());
             if (r < 0) {
                 throw new EngineException("Cannot set session credentials: " + Gt.strerror(r));
             }
             if (creds instanceof X509Credentials && endpoint == TlsEndpoint.SERVER) {
                 // Request, do not require: the check after the handshake enforces (and words the error) as QEMU.
-                Gnutls.gnutls_certificate_server_set_request.invokeExact(session, Gnutls.GNUTLS_CERT_REQUEST);
+                Gnutls.gnutls_certificate_server_set_request().invokeExact(session, Gnutls.GNUTLS_CERT_REQUEST);
             }
-            Gnutls.gnutls_transport_set_ptr.invokeExact(session, block);
-            Gnutls.gnutls_transport_set_push_function.invokeExact(session, TlsTransport.PUSH_STUB);
-            Gnutls.gnutls_transport_set_pull_function.invokeExact(session, TlsTransport.PULL_STUB);
+            Gnutls.gnutls_transport_set_ptr().invokeExact(session, block);
+            Gnutls.gnutls_transport_set_push_function().invokeExact(session, TlsTransport.PUSH_STUB);
+            Gnutls.gnutls_transport_set_pull_function().invokeExact(session, TlsTransport.PULL_STUB);
         } catch (EngineException e) {
             throw e;
         } catch (Throwable t) {
@@ -279,7 +279,7 @@ public final class TlsSession implements AutoCloseable {
     private void checkCredentials() {
         if (creds instanceof PskCredentials && endpoint == TlsEndpoint.SERVER) {
             try {
-                pskUsername = Gt.cString((MemorySegment) Gnutls.gnutls_psk_server_get_username.invokeExact(session));
+                pskUsername = Gt.cString((MemorySegment) Gnutls.gnutls_psk_server_get_username().invokeExact(session));
             } catch (Throwable t) {
                 throw Gt.rethrow(t);
             }
@@ -293,7 +293,7 @@ public final class TlsSession implements AutoCloseable {
         long now = System.currentTimeMillis() / 1000;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment status = a.allocate(JAVA_INT);
-            int r = (int) Gnutls.gnutls_certificate_verify_peers2.invokeExact(session, status);
+            int r = (int) Gnutls.gnutls_certificate_verify_peers2().invokeExact(session, status);
             if (r < 0) {
                 throw new EngineException("Verify failed: " + Gt.strerror(r));
             }
@@ -302,7 +302,7 @@ public final class TlsSession implements AutoCloseable {
                 throw new EngineException(X509Cert.statusReason(st));
             }
             MemorySegment count = a.allocate(JAVA_INT);
-            MemorySegment certs = (MemorySegment) Gnutls.gnutls_certificate_get_peers.invokeExact(session, count);
+            MemorySegment certs = (MemorySegment) Gnutls.gnutls_certificate_get_peers().invokeExact(session, count);
             if (certs.equals(MemorySegment.NULL)) {
                 throw new EngineException("No certificate peers");
             }
@@ -486,7 +486,7 @@ public final class TlsSession implements AutoCloseable {
         }
         freed = true;
         if (!session.equals(MemorySegment.NULL)) {
-            Gt.free(Gnutls.gnutls_deinit, session);
+            Gt.free(Gnutls.gnutls_deinit(), session);
             session = MemorySegment.NULL;
         }
         if (state == State.HANDSHAKING || state == State.ESTABLISHED) {

@@ -25,14 +25,14 @@ final class X509Cert implements AutoCloseable {
     }
 
     static MemorySegment init() {
-        return Gt.allocate(GnutlsX509.gnutls_x509_crt_init, "Cannot initialize certificate");
+        return Gt.allocate(GnutlsX509.gnutls_x509_crt_init(), "Cannot initialize certificate");
     }
 
     /** Imports one certificate from a DER/PEM datum; returns a GnuTLS error code through {@code err[0]}. */
     static X509Cert importDatum(MemorySegment datum, int format, int[] err) {
         MemorySegment crt = init();
         try {
-            int r = (int) GnutlsX509.gnutls_x509_crt_import.invokeExact(crt, datum, format);
+            int r = (int) GnutlsX509.gnutls_x509_crt_import().invokeExact(crt, datum, format);
             if (r < 0) {
                 Gt.crtDeinit(crt);
                 err[0] = r;
@@ -52,7 +52,7 @@ final class X509Cert implements AutoCloseable {
             MemorySegment certs = a.allocate(ValueLayout.ADDRESS, max);
             MemorySegment count = a.allocate(ValueLayout.JAVA_INT);
             count.set(ValueLayout.JAVA_INT, 0, max);
-            int r = (int) GnutlsX509.gnutls_x509_crt_list_import.invokeExact(certs, count, datum,
+            int r = (int) GnutlsX509.gnutls_x509_crt_list_import().invokeExact(certs, count, datum,
                     Gnutls.GNUTLS_X509_FMT_PEM, 0);
             if (r < 0) {
                 err[0] = r;
@@ -77,7 +77,7 @@ final class X509Cert implements AutoCloseable {
             for (int attempt = 0; attempt < 4; attempt++) {
                 MemorySegment buf = a.allocate(size);
                 sizeSeg.set(ValueLayout.JAVA_LONG, 0, size);
-                int r = (int) GnutlsX509.gnutls_x509_crt_get_dn.invokeExact(crt, buf, sizeSeg);
+                int r = (int) GnutlsX509.gnutls_x509_crt_get_dn().invokeExact(crt, buf, sizeSeg);
                 if (r == Gnutls.GNUTLS_E_SHORT_MEMORY_BUFFER) {
                     size = Math.max(size * 2, sizeSeg.get(ValueLayout.JAVA_LONG, 0) + 1);
                     continue;
@@ -98,7 +98,7 @@ final class X509Cert implements AutoCloseable {
 
     long activationTime() {
         try {
-            return (long) GnutlsX509.gnutls_x509_crt_get_activation_time.invokeExact(crt);
+            return (long) GnutlsX509.gnutls_x509_crt_get_activation_time().invokeExact(crt);
         } catch (Throwable t) {
             throw Gt.rethrow(t);
         }
@@ -106,7 +106,7 @@ final class X509Cert implements AutoCloseable {
 
     long expirationTime() {
         try {
-            return (long) GnutlsX509.gnutls_x509_crt_get_expiration_time.invokeExact(crt);
+            return (long) GnutlsX509.gnutls_x509_crt_get_expiration_time().invokeExact(crt);
         } catch (Throwable t) {
             throw Gt.rethrow(t);
         }
@@ -115,7 +115,7 @@ final class X509Cert implements AutoCloseable {
     /** gnutls_x509_crt_get_basic_constraints: > 0 CA, 0 not CA, or a negative error. */
     int basicConstraints() {
         try {
-            return (int) GnutlsX509.gnutls_x509_crt_get_basic_constraints.invokeExact(crt, MemorySegment.NULL,
+            return (int) GnutlsX509.gnutls_x509_crt_get_basic_constraints().invokeExact(crt, MemorySegment.NULL,
                     MemorySegment.NULL, MemorySegment.NULL);
         } catch (Throwable t) {
             throw Gt.rethrow(t);
@@ -127,7 +127,7 @@ final class X509Cert implements AutoCloseable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment usage = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment critical = a.allocate(ValueLayout.JAVA_INT);
-            int r = (int) GnutlsX509.gnutls_x509_crt_get_key_usage.invokeExact(crt, usage, critical);
+            int r = (int) GnutlsX509.gnutls_x509_crt_get_key_usage().invokeExact(crt, usage, critical);
             return new int[] {r, usage.get(ValueLayout.JAVA_INT, 0), critical.get(ValueLayout.JAVA_INT, 0)};
         } catch (Throwable t) {
             throw Gt.rethrow(t);
@@ -142,7 +142,7 @@ final class X509Cert implements AutoCloseable {
             MemorySegment critical = a.allocate(ValueLayout.JAVA_INT);
             MemorySegment buf = a.allocate(256);
             size.set(ValueLayout.JAVA_LONG, 0, 256);
-            int r = (int) GnutlsX509.gnutls_x509_crt_get_key_purpose_oid.invokeExact(crt, index, buf, size,
+            int r = (int) GnutlsX509.gnutls_x509_crt_get_key_purpose_oid().invokeExact(crt, index, buf, size,
                     critical);
             status[0] = r;
             status[1] = critical.get(ValueLayout.JAVA_INT, 0);
@@ -162,7 +162,7 @@ final class X509Cert implements AutoCloseable {
                 caList.setAtIndex(ValueLayout.ADDRESS, i, cas.get(i).crt);
             }
             MemorySegment status = a.allocate(ValueLayout.JAVA_INT);
-            int r = (int) GnutlsX509.gnutls_x509_crt_list_verify.invokeExact(list, 1, caList, cas.size(),
+            int r = (int) GnutlsX509.gnutls_x509_crt_list_verify().invokeExact(list, 1, caList, cas.size(),
                     MemorySegment.NULL, 0, 0, status);
             return new int[] {status.get(ValueLayout.JAVA_INT, 0), r};
         } catch (Throwable t) {
@@ -172,7 +172,7 @@ final class X509Cert implements AutoCloseable {
 
     boolean checkHostname(String hostname) {
         try (Arena a = Arena.ofConfined()) {
-            return (int) GnutlsX509.gnutls_x509_crt_check_hostname.invokeExact(crt, a.allocateFrom(hostname)) != 0;
+            return (int) GnutlsX509.gnutls_x509_crt_check_hostname().invokeExact(crt, a.allocateFrom(hostname)) != 0;
         } catch (Throwable t) {
             throw Gt.rethrow(t);
         }

@@ -55,9 +55,9 @@ public final class X509Credentials extends TlsCredentials {
             sanityCheck(server, caCert, cert);
         }
         X509Credentials c = new X509Credentials(endpoint, dir, verifyPeer, priority);
-        c.cred = Gt.allocate(Gnutls.gnutls_certificate_allocate_credentials, "Cannot allocate credentials");
+        c.cred = Gt.allocate(Gnutls.gnutls_certificate_allocate_credentials(), "Cannot allocate credentials");
         try (Arena a = Arena.ofConfined()) {
-            int r = (int) Gnutls.gnutls_certificate_set_x509_trust_file.invokeExact(c.cred, a.allocateFrom(caCert),
+            int r = (int) Gnutls.gnutls_certificate_set_x509_trust_file().invokeExact(c.cred, a.allocateFrom(caCert),
                     Gnutls.GNUTLS_X509_FMT_PEM);
             if (r < 0) {
                 throw new EngineException("Cannot load CA certificate '" + caCert + "': " + Gt.strerror(r));
@@ -65,7 +65,7 @@ public final class X509Credentials extends TlsCredentials {
             if (cert != null && key != null) {
                 String secret = password == null ? null : password.get();
                 MemorySegment pass = secret == null ? MemorySegment.NULL : a.allocateFrom(secret);
-                r = (int) Gnutls.gnutls_certificate_set_x509_key_file2.invokeExact(c.cred, a.allocateFrom(cert),
+                r = (int) Gnutls.gnutls_certificate_set_x509_key_file2().invokeExact(c.cred, a.allocateFrom(cert),
                         a.allocateFrom(key), Gnutls.GNUTLS_X509_FMT_PEM, pass, 0);
                 if (r < 0) {
                     throw new EngineException("Cannot load certificate '" + cert + "' & key '" + key + "': "
@@ -73,7 +73,7 @@ public final class X509Credentials extends TlsCredentials {
                 }
             }
             if (caCrl != null) {
-                r = (int) Gnutls.gnutls_certificate_set_x509_crl_file.invokeExact(c.cred, a.allocateFrom(caCrl),
+                r = (int) Gnutls.gnutls_certificate_set_x509_crl_file().invokeExact(c.cred, a.allocateFrom(caCrl),
                         Gnutls.GNUTLS_X509_FMT_PEM);
                 if (r < 0) {
                     throw new EngineException("Cannot load CRL '" + caCrl + "': " + Gt.strerror(r));
@@ -82,13 +82,13 @@ public final class X509Credentials extends TlsCredentials {
             if (server) {
                 c.dhParams = loadDhParams(dhParams);
                 if (c.dhParams.equals(MemorySegment.NULL)) {
-                    r = (int) Gnutls.gnutls_certificate_set_known_dh_params.invokeExact(c.cred,
+                    r = (int) Gnutls.gnutls_certificate_set_known_dh_params().invokeExact(c.cred,
                             Gnutls.GNUTLS_SEC_PARAM_MEDIUM);
                     if (r < 0) {
                         throw new EngineException("Unable to initialize DH parameters: " + Gt.strerror(r));
                     }
                 } else {
-                    Gnutls.gnutls_certificate_set_dh_params.invokeExact(c.cred, c.dhParams);
+                    Gnutls.gnutls_certificate_set_dh_params().invokeExact(c.cred, c.dhParams);
                 }
             }
             return c;
@@ -128,7 +128,7 @@ public final class X509Credentials extends TlsCredentials {
 
     @Override
     void free() {
-        Gt.free(Gnutls.gnutls_certificate_free_credentials, cred);
+        Gt.free(Gnutls.gnutls_certificate_free_credentials(), cred);
         cred = MemorySegment.NULL;
     }
 
