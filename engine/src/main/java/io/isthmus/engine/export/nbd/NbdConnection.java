@@ -70,7 +70,7 @@ final class NbdConnection implements Completion {
     /**
      * The iovec array of the next sendmsg, staged on the heap (base, length pairs) and copied to {@link #iovs}
      * in one bulk copy: plain array stores keep {@link #flushSend} small for the JIT (a native store per field
-     * inlines a deep var-handle chain, and the loop used to be compiled three times during a first copy).
+     * inlines a deep var-handle chain, and this loop is hot enough to be compiled twice: on-stack and whole).
      */
     private long[] iovStage;
 
