@@ -742,9 +742,18 @@ final class FileNode extends BlockNode {
         finish(req, 0);
     }
 
-    /** Remembers that [start, end) is data, unless the cache changed since {@code seq} was read (see bscSeq). */
+    /**
+     * Remembers that [start, end) is data, unless the cache changed since {@code seq} was read (see bscSeq). A run
+     * touching the cached one is merged with it (both are data and nothing made a hole since), so random readers
+     * soon find the whole run cached instead of replacing it with the part after their offset on every miss.
+     */
     private void fillStatusCache(long seq, long start, long end) {
         if ((seq & 1) == 0 && bscSeq.compareAndSet(seq, seq + 1)) {
+            long cs = bscStart, ce = bscEnd;
+            if (cs < ce && start <= ce && end >= cs) {
+                start = Math.min(start, cs);
+                end = Math.max(end, ce);
+            }
             bscStart = start;
             bscEnd = end;
             bscSeq.set(seq + 2);

@@ -77,6 +77,20 @@ class FileNodeStatusCacheTest {
     }
 
     @Test
+    void runsFoundOutOfOrderMergeAndStillLoseTheirHoles() throws Exception {
+        assertEquals(0, t.write(n, M, t.buffer(2 * M, 7), 0));
+        assertArrayEquals(new long[] {M, DATA}, status(2 * M, 2 * M)); // caches [2M, 3M)
+        assertArrayEquals(new long[] {2 * M, DATA}, status(M, 3 * M)); // [1M, 3M): merged
+        assertArrayEquals(new long[] {M / 2, DATA}, status(2 * M + M / 2, M));
+        assertArrayEquals(new long[] {M, ZERO}, status(3 * M, M));
+        assertEquals(0, t.op(n, DISCARD, 2 * M, 256 * K, 0));
+        assertArrayEquals(new long[] {M, DATA}, status(M, 3 * M));
+        assertArrayEquals(new long[] {256 * K, ZERO}, status(2 * M, 2 * M));
+        assertArrayEquals(new long[] {M - 256 * K, DATA}, status(2 * M + 256 * K, 2 * M));
+        assertArrayEquals(new long[] {M, DATA}, status(M, M)); // refilled after the discard
+    }
+
+    @Test
     void truncateForgetsTheCachedRun() throws Exception {
         assertEquals(0, t.write(n, 3 * M, t.buffer(M, 3), 0));
         assertArrayEquals(new long[] {M, DATA}, status(3 * M, M));
