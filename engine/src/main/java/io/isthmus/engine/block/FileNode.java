@@ -14,6 +14,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code file} (regular files) and {@code host_device} (block and character devices): QEMU's file-posix driver on
@@ -23,7 +24,9 @@ import java.lang.foreign.ValueLayout;
  * {@link OverlapSerialiser}). Discard punches a hole (BLKDISCARD on a block device); write-zeroes is a punched hole
  * (may-unmap) or a zeroed range (BLKZEROOUT on a block device), falling back to writing zeroes unless NO_FALLBACK;
  * flush is fdatasync unless {@code cache.no-flush}; FUA is a flush after the write; block status comes from
- * SEEK_DATA/SEEK_HOLE (a block device reports data up to its end, as in QEMU). Image locking as QEMU
+ * SEEK_DATA/SEEK_HOLE (a block device reports data up to its end, as in QEMU), with QEMU's block-status cache: the
+ * last data run found is remembered, so a sequential reader asking about every request (an NBD sparse read) does
+ * not pay two lseeks per request, each walking the extents up to the next hole. Image locking as QEMU
  * ({@link ImageLock}). The two ioctls block, so they run on {@link BlockingCalls}' workers as QEMU runs them on its
  * thread pool.
  *
@@ -56,6 +59,14 @@ final class FileNode extends BlockNode {
     private final int memAlign;
     private volatile long fileSize;
     private volatile long length;
+    /**
+     * Block-status cache (QEMU's BdrvBlockStatusCache): {@code [bscStart, bscEnd)} is known to be data. A sequence
+     * lock: even = stable, odd = being written; every change adds 2 in total. Writes only ever add data, so only
+     * what can make holes (discard, write-zeroes, truncate) clears it, at submission and again at completion; a
+     * fill is refused when anything changed since the lseeks began (a hole punched meanwhile is not cached over).
+     */
+    private final AtomicLong bscSeq = new AtomicLong();
+    private volatile long bscStart, bscEnd;
     /** O_DIRECT nodes only: keeps a read-modify-write apart from other writes to the same aligned blocks. */
     private final OverlapSerialiser serialiser;
 
@@ -256,7 +267,9 @@ final class FileNode extends BlockNode {
             }
             return; // QEMU's non-exact truncate leaves a device alone when shrinking
         }
+        invalidateStatusCache();
         int r = Posix.ftruncate(fd, newSize);
+        invalidateStatusCache();
         if (r < 0) {
             throw new EngineException("Could not resize file: " + Errno.message(r));
         }
@@ -370,7 +383,9 @@ final class FileNode extends BlockNode {
     /** Deallocates [offset, offset + len) keeping the size (a discard passed down); errors are ignored as QEMU's. */
     void punchSync(long offset, long len) {
         if (!hostDevice && !readOnly) {
+            invalidateStatusCache();
             Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
+            invalidateStatusCache();
         }
     }
 
@@ -470,6 +485,9 @@ final class FileNode extends BlockNode {
 
     /** Every completion of this driver: leaves the serialiser first, so a waiter may go once the result is in. */
     private void finish(BlockRequest req, int result) {
+        if (req.op == DISCARD || req.op == WRITE_ZEROES) {
+            invalidateStatusCache(); // the range may be a hole now (also after a failure: it may be partly done)
+        }
         if (req.serialTracked) {
             serialiser.exit(req);
         }
@@ -512,6 +530,7 @@ final class FileNode extends BlockNode {
         if (!enterSerialised(req)) {
             return;
         }
+        invalidateStatusCache();
         if (hostDevice) {
             // QEMU's handle_aiocb_discard: BLKDISCARD on whole sectors (discard is advisory: partial ones are dropped)
             long start = roundUp(req.offset, SECTOR);
@@ -532,6 +551,7 @@ final class FileNode extends BlockNode {
         if (!enterSerialised(req)) {
             return;
         }
+        invalidateStatusCache();
         long end = req.offset + req.length;
         if ((req.flags & MAY_UNMAP) != 0 && (hostDevice || end <= fileSize)) {
             IoThread.current().fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, req.offset,
@@ -716,6 +736,16 @@ final class FileNode extends BlockNode {
         int data = STATUS_DATA | STATUS_ALLOCATED;
         int zero = STATUS_ZERO | STATUS_ALLOCATED;
         req.statusDepth = 1;
+        long seq = bscSeq.get();
+        if ((seq & 1) == 0) {
+            long cs = bscStart, ce = bscEnd;
+            if (offset >= cs && offset < ce && bscSeq.get() == seq) {
+                req.statusLength = Math.min(ce, end) - offset;
+                req.statusFlags = data;
+                finish(req, 0);
+                return;
+            }
+        }
         long d = Posix.lseek(fd, offset, Unistd.SEEK_DATA);
         if (d == -Errno.ENXIO) {
             req.statusLength = req.length; // no data at or after offset: a hole up to EOF and zeroes beyond
@@ -730,7 +760,42 @@ final class FileNode extends BlockNode {
             long h = Posix.lseek(fd, offset, Unistd.SEEK_HOLE);
             req.statusLength = (h <= offset ? end : Math.min(h, end)) - offset;
             req.statusFlags = data;
+            if (h > offset) {
+                fillStatusCache(seq, offset, h);
+            }
         }
         finish(req, 0);
+    }
+
+    /**
+     * Remembers that [start, end) is data, unless the cache changed since {@code seq} was read (see bscSeq). A run
+     * touching the cached one is merged with it (both are data and nothing made a hole since), so random readers
+     * soon find the whole run cached instead of replacing it with the part after their offset on every miss.
+     */
+    private void fillStatusCache(long seq, long start, long end) {
+        if ((seq & 1) == 0 && bscSeq.compareAndSet(seq, seq + 1)) {
+            long cs = bscStart, ce = bscEnd;
+            if (cs < ce && start <= ce && end >= cs) {
+                start = Math.min(start, cs);
+                end = Math.max(end, ce);
+            }
+            bscStart = start;
+            bscEnd = end;
+            bscSeq.set(seq + 2);
+        }
+    }
+
+    /** Forgets the cached data run (any thread; waits only for a fill in progress, a few stores). */
+    void invalidateStatusCache() {
+        while (true) {
+            long seq = bscSeq.get();
+            if ((seq & 1) == 0 && bscSeq.compareAndSet(seq, seq + 1)) {
+                bscStart = 0;
+                bscEnd = 0;
+                bscSeq.set(seq + 2);
+                return;
+            }
+            Thread.onSpinWait();
+        }
     }
 }

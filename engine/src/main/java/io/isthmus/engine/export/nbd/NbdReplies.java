@@ -5,7 +5,10 @@ import java.lang.foreign.MemorySegment;
 /**
  * Encoders for transmission-phase replies into native memory (big-endian). Pure functions over a segment and an
  * offset; each returns the number of bytes written. Used by {@link NbdConnection} for every reply and by tests
- * and benchmarks directly.
+ * and benchmarks directly. Adjacent header fields go out as one 64-bit store (magic with error, or magic with
+ * flags and type): every native store inlines a var-handle chain, so fewer stores make the reply path cheaper
+ * for the JIT to compile (on a freshly started daemon, compiling the data path is a large share of the CPU its
+ * first copy costs).
  */
 public final class NbdReplies {
     private NbdReplies() {
@@ -13,8 +16,7 @@ public final class NbdReplies {
 
     /** Simple reply: magic, error, cookie (16 bytes). */
     public static int simple(MemorySegment s, long at, int nbdError, long cookie) {
-        s.set(Nbd.BE_INT, at, Nbd.SIMPLE_REPLY_MAGIC);
-        s.set(Nbd.BE_INT, at + 4, nbdError);
+        s.set(Nbd.BE_LONG, at, ((long) Nbd.SIMPLE_REPLY_MAGIC << 32) | (nbdError & 0xFFFFFFFFL));
         s.set(Nbd.BE_LONG, at + 8, cookie);
         return Nbd.SIMPLE_REPLY_SIZE;
     }
@@ -26,20 +28,21 @@ public final class NbdReplies {
     public static int chunk(MemorySegment s, long at, boolean extended, int flags, int type, long cookie,
             long offset, long payloadLength) {
         if (extended) {
-            s.set(Nbd.BE_INT, at, Nbd.EXTENDED_REPLY_MAGIC);
-            s.set(Nbd.BE_SHORT, at + 4, (short) flags);
-            s.set(Nbd.BE_SHORT, at + 6, (short) type);
+            s.set(Nbd.BE_LONG, at, magicFlagsType(Nbd.EXTENDED_REPLY_MAGIC, flags, type));
             s.set(Nbd.BE_LONG, at + 8, cookie);
             s.set(Nbd.BE_LONG, at + 16, offset);
             s.set(Nbd.BE_LONG, at + 24, payloadLength);
             return Nbd.EXTENDED_REPLY_SIZE;
         }
-        s.set(Nbd.BE_INT, at, Nbd.STRUCTURED_REPLY_MAGIC);
-        s.set(Nbd.BE_SHORT, at + 4, (short) flags);
-        s.set(Nbd.BE_SHORT, at + 6, (short) type);
+        s.set(Nbd.BE_LONG, at, magicFlagsType(Nbd.STRUCTURED_REPLY_MAGIC, flags, type));
         s.set(Nbd.BE_LONG, at + 8, cookie);
         s.set(Nbd.BE_INT, at + 16, (int) payloadLength);
         return Nbd.STRUCTURED_REPLY_SIZE;
+    }
+
+    /** The first 8 bytes of a chunk header: 32-bit magic, 16-bit flags, 16-bit type. */
+    private static long magicFlagsType(int magic, int flags, int type) {
+        return ((long) magic << 32) | ((flags & 0xFFFFL) << 16) | (type & 0xFFFFL);
     }
 
     /** OFFSET_DATA chunk header plus its offset field; the data follows in a separate iovec. */

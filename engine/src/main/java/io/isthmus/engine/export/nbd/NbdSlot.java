@@ -87,9 +87,12 @@ final class NbdSlot implements BlockCallback {
     }
 
     private void ensureCapacity(long n, boolean preserve) {
-        if (n <= bufCap) {
-            return;
+        if (n > bufCap) {
+            grow(n, preserve); // out of line: the per-request check stays small for the JIT
         }
+    }
+
+    private void grow(long n, boolean preserve) {
         MemorySegment nb;
         if (n <= RETAIN) {
             long cap = Math.min(RETAIN, Math.max(n, Math.max(4096, bufCap * 2)));
