@@ -350,7 +350,10 @@ final class FileNode extends BlockNode {
         if (end > fileSize) {
             return -Errno.ENOTSUP; // straddles the end: rare, written out by the caller
         }
-        return Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
+        invalidateStatusCache();
+        int r = Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
+        invalidateStatusCache(); // the range is a hole now
+        return r;
     }
 
     /** Records that the file now reaches {@code end} bytes (a write past the old end). */
