@@ -105,6 +105,15 @@ class CommandLineTest(unittest.TestCase):
         self.assertIn("addr.type=inet,addr.host=127.0.0.1,addr.port=10809", t)
         self.assertIn("type=nbd,id=exp0,node-name=disk0,name=disk0,writable=off", t)
 
+    def test_nbdcopy_warm_up_reads_like_nbdcopy(self):
+        r = runner.Runner(runner.Settings(warmup=1.5), [], [], "/r")
+        argv = r.nbdcopy_warm_up_command("nbd+unix:///disk0?socket=/r/t-1.nbd")
+        self.assertIn("--rw=read", argv)
+        self.assertIn("--bs=256k", argv)
+        self.assertIn("--iodepth=64", argv)
+        self.assertIn("--numjobs=2", argv)
+        self.assertIn("--runtime=1500ms", argv)
+
     def test_iothreads(self):
         setup = wl.Setup("unix", "null", iothreads=True)
         ist = servers.QemuStyle("isthmus", "isthmus", iothread_list=True).argv(self.ctx(setup, iothreads=3))
