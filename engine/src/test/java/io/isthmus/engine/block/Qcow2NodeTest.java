@@ -310,6 +310,86 @@ class Qcow2NodeTest extends Qcow2TestBase {
         assertArrayEquals(model, rawContents(img));
     }
 
+    /**
+     * Bad input from the image: metadata bytes flipped at random (header, L1, refcount table and blocks, L2 tables,
+     * compressed descriptors). Opening may fail with a message; once open, every request completes with a result
+     * (data or -errno): nothing throws, nothing hangs. (What is read is not checked: the image is corrupt.)
+     */
+    @Test
+    void corruptMetadataGivesErrorsNotExceptions() throws Exception {
+        Path good = dir.resolve("good.qcow2");
+        int size = 4 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", "-o", "cluster_size=4096", good.toString(), Integer.toString(size));
+        BlockNode n = open(good, "g");
+        Random rnd = new Random(31);
+        for (int i = 0; i < 40; i++) {
+            byte[] d = new byte[1 + rnd.nextInt(20000)];
+            rnd.nextBytes(d);
+            writeModel(n, new byte[size], rnd.nextInt(size - d.length), d);
+        }
+        graph.closeAll();
+        byte[] image = Files.readAllBytes(good);
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(image); // big-endian, as qcow2
+        List<int[]> metadata = new ArrayList<>(); // [start, end) of header fields and tables
+        metadata.add(new int[] {0, 104});
+        int l1Off = (int) h.getLong(40);
+        int l1Size = h.getInt(36);
+        metadata.add(new int[] {l1Off, l1Off + 8 * l1Size});
+        int rtOff = (int) h.getLong(48);
+        metadata.add(new int[] {rtOff, rtOff + 64});
+        for (int e = 0; e < 8; e++) {
+            long rb = h.getLong(rtOff + 8 * e);
+            if (rb != 0) {
+                metadata.add(new int[] {(int) rb, (int) rb + 4096});
+            }
+        }
+        for (int e = 0; e < l1Size; e++) {
+            long l2 = h.getLong(l1Off + 8 * e) & 0x00fffffffffffe00L;
+            if (l2 != 0) {
+                metadata.add(new int[] {(int) l2, (int) l2 + 4096});
+            }
+        }
+        int opened = 0;
+        int errors = 0;
+        for (int variant = 0; variant < 60; variant++) {
+            byte[] bad = image.clone();
+            for (int k = 0; k < 1 + rnd.nextInt(6); k++) {
+                int[] m = metadata.get(rnd.nextInt(metadata.size()));
+                int at = m[0] + rnd.nextInt(m[1] - m[0]);
+                bad[at] = (byte) rnd.nextInt(256);
+            }
+            Path img = dir.resolve("bad" + variant + ".qcow2");
+            Files.write(img, bad);
+            graph = new BlockGraph();
+            BlockNode b;
+            try {
+                b = open(img, "b" + variant);
+            } catch (EngineException e) {
+                graph.closeAll();
+                continue; // refused with a message: fine
+            }
+            opened++;
+            for (int op = 0; op < 40; op++) {
+                long off = (long) rnd.nextInt(size / 512) * 512;
+                int len = (int) Math.min(size - off, 512L * (1 + rnd.nextInt(64)));
+                int r = switch (rnd.nextInt(5)) {
+                    case 0 -> t.write(b, off, t.buffer(len, 7), 0);
+                    case 1 -> t.op(b, BlockRequest.WRITE_ZEROES, off, len, BlockRequest.MAY_UNMAP);
+                    case 2 -> t.op(b, BlockRequest.DISCARD, off, len, 0);
+                    case 3 -> t.op(b, BlockRequest.BLOCK_STATUS, off, len, BlockRequest.WANT_DEPTH);
+                    default -> t.read(b, off, t.buffer(len, 0));
+                };
+                if (r < 0) {
+                    errors++;
+                }
+            }
+            graph.closeAll();
+        }
+        graph = null;
+        System.out.println("corrupt images opened: " + opened + " of 60, failed requests: " + errors);
+        assertTrue(opened > 0 && errors > 0, "corrupt images must open and fail requests, or the loop tests nothing");
+    }
+
     @Test
     void refusesWhatIsNotQcow2() throws Exception {
         Path raw = dir.resolve("plain.raw");
