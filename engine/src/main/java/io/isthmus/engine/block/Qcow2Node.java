@@ -1148,24 +1148,13 @@ public final class Qcow2Node extends BlockNode {
             if (n < 0) {
                 return (int) n;
             }
-            int r = file.zeroClusterSync(n, clusterSize);
-            if (r == 0) {
-                MemorySegment data = bounce.asSlice(0, len);
+            if (file.zeroClusterSync(n, clusterSize) == 0) {
                 if (zeroes) {
-                    data.fill((byte) 0);
-                } else {
-                    op.copyOut(reqOff, data);
+                    return linkNewCluster(clusterStart, n); // zeroes over zeroes: nothing to write
                 }
-                r = zeroes ? 0 : file.writeSync(n + inCluster0, data);
-                if (r < 0) {
-                    freeCluster(n >>> clusterBits, false);
-                    return r;
-                }
-                r = setL2Entry(clusterStart, n | COPIED, oldEntryScratch);
-                if (r < 0) {
-                    return r;
-                }
-                return freeEntry(oldEntryScratch[0], false);
+                MemorySegment data = bounce.asSlice(0, len);
+                op.copyOut(reqOff, data);
+                return writeAndLink(clusterStart, n, inCluster0, data);
             }
             freeCluster(n >>> clusterBits, false); // cannot zero it cheaply: write the whole cluster below
         }
@@ -1195,12 +1184,25 @@ public final class Qcow2Node extends BlockNode {
         if (n < 0) {
             return (int) n;
         }
-        r = file.writeSync(n, bounce);
+        return writeAndLink(clusterStart, n, 0, bounce);
+    }
+
+    /**
+     * Writes {@code data} at byte {@code at} of the new host cluster {@code n} (freed again if that fails), then
+     * points guest cluster {@code clusterStart} at it: data before the entry that makes it visible.
+     */
+    private int writeAndLink(long clusterStart, long n, long at, MemorySegment data) {
+        int r = file.writeSync(n + at, data);
         if (r < 0) {
             freeCluster(n >>> clusterBits, false);
             return r;
         }
-        r = setL2Entry(clusterStart, n | COPIED, oldEntryScratch);
+        return linkNewCluster(clusterStart, n);
+    }
+
+    /** Points guest cluster {@code clusterStart} at host cluster {@code n} and drops what it pointed to before. */
+    private int linkNewCluster(long clusterStart, long n) {
+        int r = setL2Entry(clusterStart, n | COPIED, oldEntryScratch);
         if (r < 0) {
             return r;
         }

@@ -44,6 +44,14 @@ class Qcow2NodeTest extends Qcow2TestBase {
         return open(img, name, false);
     }
 
+    /** Closes the graph, then the image must pass qemu-img check and hold exactly the model's bytes. */
+    private void closeAndCheck(Path img, byte[] model) throws Exception {
+        graph.closeAll();
+        graph = null;
+        checkClean(img);
+        assertArrayEquals(model, rawContents(img));
+    }
+
     private void writeModel(BlockNode n, byte[] model, long off, byte[] data) throws Exception {
         MemorySegment b = t.buffer(data.length, 0);
         MemorySegment.copy(data, 0, b, ValueLayout.JAVA_BYTE, 0, data.length);
@@ -109,10 +117,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
         int cluster = ((Qcow2Node) n).clusterSize();
         byte[] model = new byte[size];
         randomOps(n, model, cluster, 300, opts.hashCode());
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 
     @Test
@@ -130,10 +135,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
         BlockNode n = graph.add(q);
         byte[] model = new byte[size];
         randomOps(n, model, 512, 400, 99);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 
     @Test
@@ -153,10 +155,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
         long grown = n.actualSize() - before;
         assertTrue(grown < 64 * 16384, "64 small writes allocated " + grown + " bytes on disk");
         readCheck(n, model, 0, size);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 
     @Test
@@ -175,10 +174,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
             writeModel(n, model, off, d);
         }
         readCheck(n, model, 0, size);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 
     @Test
@@ -196,10 +192,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
         readCheck(n, model, 0, model.length);
         readCheck(n, model, 70000, 100);
         randomOps(n, model, 65536, 60, 3);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 
     @Test
@@ -254,10 +247,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
         graph = new BlockGraph();
         n = open(img, "q");
         randomOps(n, model, 4096, 200, 17);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
         qemuImg("snapshot", "-a", "s1", img.toString());
         assertArrayEquals(snap, rawContents(img));
     }
@@ -304,10 +294,7 @@ class Qcow2NodeTest extends Qcow2TestBase {
             }
         }
         readCheck(n, model, 0, size);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 
     /**
@@ -425,9 +412,6 @@ class Qcow2NodeTest extends Qcow2TestBase {
         new Random(1).nextBytes(d);
         writeModel(n, model, (64 << 20) - 4096, d);
         readCheck(n, model, (64 << 20) - 8192, 8192);
-        graph.closeAll();
-        graph = null;
-        checkClean(img);
-        assertArrayEquals(model, rawContents(img));
+        closeAndCheck(img, model);
     }
 }
