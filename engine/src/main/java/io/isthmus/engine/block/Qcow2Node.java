@@ -1082,12 +1082,8 @@ public final class Qcow2Node extends BlockNode {
             return null;
         }
         l1[l1Index] = n | COPIED;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment le = a.allocate(8, 8);
-            le.set(BE64, 0, l1[l1Index]);
-            if (file.writeSync(l1Offset + l1Index * 8L, le) < 0) {
-                return null;
-            }
+        if (writeL1Entry(l1Index) < 0) {
+            return null;
         }
         installTable(l1Index, t);
         if (off != 0) {
@@ -1693,10 +1689,10 @@ public final class Qcow2Node extends BlockNode {
             throw new EngineException("The new size must be a multiple of 512");
         }
         checkBitmapsForResize();
-        if (newSize < size) {
-            throw new EngineException("qcow2 doesn't support shrinking images yet");
-        }
         synchronized (lock) {
+            if (newSize < size) {
+                shrink(newSize);
+            }
             long perL1 = (long) clusterSize << l2Bits;
             long need = (newSize + perL1 - 1) / perL1;
             if (need > l1.length) {
@@ -1717,14 +1713,119 @@ public final class Qcow2Node extends BlockNode {
         }
     }
 
+    /**
+     * QEMU's shrinking qcow2_co_truncate: the clusters past the new end are discarded (entries cleared, host clusters
+     * freed and punched), L2 tables wholly past it freed and their L1 entries cleared, and the file cut after its last
+     * used cluster. A data cluster's refcount is the sum of the refcounts of the L2 tables that name it, so dropping
+     * this L1's reference to a table drops one reference to each cluster the table names (shared with a snapshot or
+     * not). The header's size follows (in {@link #truncate}). Node drained, under lock.
+     */
+    private void shrink(long newSize) throws EngineException {
+        long perL1 = (long) clusterSize << l2Bits;
+        long from = roundUp(newSize, clusterSize);
+        int keepTables = (int) ((newSize + perL1 - 1) / perL1);
+        if (from > newSize) {
+            // the last cluster stays: zero its part past the new end, so that growing again reads zeroes there
+            long e = l2Entry(from - clusterSize);
+            int kind = e == Long.MIN_VALUE ? -1 : kindOf(e);
+            int r = 0;
+            if (kind == NORMAL && (e & COPIED) != 0) {
+                try (Arena a = Arena.ofConfined()) {
+                    r = file.writeSync((e & OFFSET_MASK) + (newSize & (clusterSize - 1)),
+                            a.allocate(from - newSize, 8));
+                }
+            } else if (kind == NORMAL || kind == COMPRESSED_CLUSTER) {
+                r = allocatingWrite(newSize, from - newSize, null, 0, true);
+            } else if (kind < 0) {
+                r = -Errno.EIO;
+            }
+            if (r < 0) {
+                throw new EngineException("Failed to discard cropped clusters: " + Errno.message(r));
+            }
+        }
+        int entries = 1 << l2Bits;
+        for (int i = 0; i < l1.length; i++) {
+            long off = l1[i] & OFFSET_MASK;
+            long tableStart = (long) i * perL1;
+            if (off == 0 || tableStart + perL1 <= from) {
+                continue;
+            }
+            int r;
+            if (i >= keepTables) {
+                MemorySegment t = l2Table(i, off);
+                if (t == null) {
+                    throw new EngineException("Failed to reduce the number of L2 tables: " + Errno.message(-Errno.EIO));
+                }
+                for (int k = 0; k < entries; k++) {
+                    r = freeEntry(t.get(BE64, k * 8L), true);
+                    if (r < 0) {
+                        throw new EngineException("Failed to discard cropped clusters: " + Errno.message(r));
+                    }
+                }
+                l1[i] = 0;
+                r = writeL1Entry(i);
+                if (r < 0) {
+                    throw new EngineException("Failed to reduce the number of L2 tables: " + Errno.message(r));
+                }
+                MemorySegment cached = l2ByIndex[i];
+                if (cached != null) {
+                    l2Free.push(cached);
+                    l2ByIndex[i] = null;
+                    l2Cached--;
+                }
+                freeCluster(off >>> clusterBits, false);
+                continue;
+            }
+            for (long g = Math.max(from, tableStart); g < tableStart + perL1; g += clusterSize) {
+                long e = l2Entry(g);
+                if (e == Long.MIN_VALUE) {
+                    throw new EngineException("Failed to discard cropped clusters: " + Errno.message(-Errno.EIO));
+                }
+                if (e == 0) {
+                    continue;
+                }
+                r = setL2Entry(g, 0, oldEntryScratch);
+                if (r >= 0) {
+                    r = freeEntry(oldEntryScratch[0], true);
+                }
+                if (r < 0) {
+                    throw new EngineException("Failed to discard cropped clusters: " + Errno.message(r));
+                }
+            }
+        }
+        // the file ends after its last cluster in use
+        long end = fileEndCluster();
+        long last = end - 1;
+        while (last >= 0) {
+            long rc = refcount(last);
+            if (rc != 0) {
+                break;
+            }
+            last--;
+        }
+        if (last + 1 < end) {
+            file.truncate((last + 1) << clusterBits);
+            freeHint = Math.min(freeHint, last + 1);
+        }
+    }
+
+    private int writeL1Entry(int i) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment le = a.allocate(8, 8);
+            le.set(BE64, 0, l1[i]);
+            return file.writeSync(l1Offset + i * 8L, le);
+        }
+    }
+
+    /** A new L1 table of exactly {@code entries} (QEMU's exact-size growth: the file ends where the table does). */
     private int growL1(int entries) {
-        long bytes = roundUp(entries * 8L, clusterSize);
-        int clusters = (int) (bytes >>> clusterBits);
+        long bytes = entries * 8L;
+        int clusters = (int) (roundUp(bytes, clusterSize) >>> clusterBits);
         long n = allocClusters(clusters);
         if (n < 0) {
             return (int) n;
         }
-        long[] nl = java.util.Arrays.copyOf(l1, (int) (bytes / 8));
+        long[] nl = java.util.Arrays.copyOf(l1, entries);
         int r = writeTableSync(nl, n, bytes);
         if (r < 0) {
             return r;

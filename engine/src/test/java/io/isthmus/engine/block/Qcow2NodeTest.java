@@ -400,6 +400,46 @@ class Qcow2NodeTest extends Qcow2TestBase {
         assertTrue(graph.nodes().isEmpty(), "nothing left behind");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"cluster_size=65536", "cluster_size=512", "cluster_size=4096,snapshot"})
+    void shrinksWithBlockResize(String opts) throws Exception {
+        boolean snapshot = opts.endsWith(",snapshot");
+        String o = snapshot ? opts.substring(0, opts.length() - ",snapshot".length()) : opts;
+        Path img = dir.resolve("k.qcow2");
+        int size = 8 << 20;
+        qemuImg("create", "-q", "-f", "qcow2", "-o", o, img.toString(), Integer.toString(size));
+        BlockNode n = open(img, "q");
+        byte[] model = new byte[size];
+        byte[] d = new byte[size];
+        new Random(3).nextBytes(d);
+        writeModel(n, model, 0, d);
+        if (snapshot) {
+            graph.closeAll();
+            qemuImg("snapshot", "-c", "s1", img.toString());
+            graph = new BlockGraph();
+            n = open(img, "q");
+        }
+        long fileBefore = Files.size(img);
+        int newSize = (3 << 20) + 4096 + 512; // inside a cluster and an L2 table's range
+        graph.resize(n, newSize);
+        assertEquals(newSize, n.length());
+        byte[] small = Arrays.copyOf(model, newSize);
+        readCheck(n, small, 0, newSize);
+        if (!snapshot && o.equals("cluster_size=65536")) { // small clusters leave metadata near the end in use
+            assertTrue(Files.size(img) < fileBefore / 2, "the file is cut after its last used cluster: "
+                    + Files.size(img) + " of " + fileBefore);
+        }
+        graph.resize(n, size); // growing again: the cropped part reads as zeroes
+        byte[] regrown = Arrays.copyOf(small, size);
+        readCheck(n, regrown, 0, size);
+        closeAndCheck(img, regrown);
+        if (snapshot) {
+            qemuImg("snapshot", "-a", "s1", img.toString());
+            assertArrayEquals(model, rawContents(img), "the snapshot keeps what was cropped");
+            checkClean(img);
+        }
+    }
+
     @Test
     void growsWithBlockResize() throws Exception {
         Path img = dir.resolve("r.qcow2");
