@@ -124,21 +124,27 @@ public final class DaemonUnderTest implements AutoCloseable {
     /** Waits for a UNIX socket file to appear (the daemon is listening). */
     Path awaitSocket(String name, long timeoutMs) throws IOException, InterruptedException {
         Path p = dir.resolve(name);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (!Files.exists(p)) {
-            if (!process.isAlive()) {
-                throw new IOException(kind + " exited with " + process.exitValue() + ": " + stderr());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IOException(kind + " did not create " + p + " in time: " + stderr());
-            }
-            Thread.sleep(5);
-        }
+        awaitFile(process, kind.toString(), p, timeoutMs, this::stderr);
         return p;
     }
 
-    @Override
-    public void close() {
+    /** Waits until a daemon under test creates {@code p}; fails with its stderr if it exits or takes too long. */
+    public static void awaitFile(Process process, String kind, Path p, long timeoutMs,
+                                 java.util.function.Supplier<String> stderr) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!Files.exists(p)) {
+            if (!process.isAlive()) {
+                throw new IOException(kind + " exited with " + process.exitValue() + ": " + stderr.get());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IOException(kind + " did not create " + p + " in time: " + stderr.get());
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Stops a daemon under test: SIGTERM, then SIGKILL after 5 s. */
+    public static void stop(Process process) {
         process.destroy();
         try {
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
@@ -148,6 +154,11 @@ public final class DaemonUnderTest implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+    }
+
+    @Override
+    public void close() {
+        stop(process);
         deleteTree(dir);
     }
 

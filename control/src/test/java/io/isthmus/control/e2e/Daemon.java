@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A storage daemon under test, started with qemu-storage-daemon's command line: Isthmus as a child JVM
@@ -81,30 +80,13 @@ final class Daemon implements AutoCloseable {
     }
 
     void awaitFile(Path p, long timeoutMs) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (!Files.exists(p)) {
-            if (!process.isAlive()) {
-                throw new IOException(kind + " exited with " + process.exitValue());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IOException(kind + " did not create " + p + " in time");
-            }
-            Thread.sleep(5);
-        }
+        DaemonUnderTest.awaitFile(process, kind.toString(), p, timeoutMs, this::stderr);
     }
 
     /** Kills the process (SIGTERM, then SIGKILL after 5 s) and closes the monitor connection. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        DaemonUnderTest.stop(process);
         if (qmp != null) {
             try {
                 qmp.close();

@@ -350,10 +350,7 @@ final class FileNode extends BlockNode {
         if (end > fileSize) {
             return -Errno.ENOTSUP; // straddles the end: rare, written out by the caller
         }
-        invalidateStatusCache();
-        int r = Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
-        invalidateStatusCache(); // the range is a hole now
-        return r;
+        return punchSync(offset, len);
     }
 
     /** Records that the file now reaches {@code end} bytes (a write past the old end). */
@@ -383,13 +380,15 @@ final class FileNode extends BlockNode {
         return cacheNoFlush() || readOnly;
     }
 
-    /** Deallocates [offset, offset + len) keeping the size (a discard passed down); errors are ignored as QEMU's. */
-    void punchSync(long offset, long len) {
-        if (!hostDevice && !readOnly) {
-            invalidateStatusCache();
-            Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
-            invalidateStatusCache();
+    /** Deallocates [offset, offset + len) keeping the size: 0 or -errno (a discard passed down ignores it, as QEMU). */
+    int punchSync(long offset, long len) {
+        if (hostDevice || readOnly) {
+            return -Errno.ENOTSUP;
         }
+        invalidateStatusCache();
+        int r = Posix.fallocate(fd, Fcntl.FALLOC_FL_PUNCH_HOLE | Fcntl.FALLOC_FL_KEEP_SIZE, offset, len);
+        invalidateStatusCache(); // the range is a hole now
+        return r;
     }
 
     private boolean alignedSync(long offset, MemorySegment s) {

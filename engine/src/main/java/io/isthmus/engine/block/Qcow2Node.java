@@ -240,9 +240,6 @@ public final class Qcow2Node extends BlockNode {
             if (r < 0) {
                 throw new EngineException("Could not read qcow2 header: " + Errno.message(r));
             }
-            if (f.length() < 104 && first.get(BE32, 0) != MAGIC) {
-                throw new EngineException("Image is not in qcow2 format");
-            }
             if (first.get(BE32, 0) != MAGIC) {
                 throw new EngineException("Image is not in qcow2 format");
             }
