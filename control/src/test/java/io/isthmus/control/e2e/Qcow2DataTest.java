@@ -38,17 +38,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(60)
 class Qcow2DataTest {
-    /**
-     * Whether the cases run against Isthmus too (QSD always runs them, proving the test). Turned off only
-     * while the qcow2 driver was missing from main.
-     */
-    static final boolean RUN_ISTHMUS = true;
-
     private static final long K = 1024;
     private static final long M = 1024 * K;
 
     static Stream<Daemon.Kind> kinds() {
-        return RUN_ISTHMUS ? Stream.of(Daemon.Kind.QSD, Daemon.Kind.ISTHMUS) : Stream.of(Daemon.Kind.QSD);
+        return Stream.of(Daemon.Kind.QSD, Daemon.Kind.ISTHMUS); // QSD proves the case, Isthmus must match it
     }
 
     /** qemu-img create -o options for the write/read/compare battery: cluster size first. */
@@ -247,13 +241,11 @@ class Qcow2DataTest {
     void backingChainFromTheHeader() throws Exception {
         require(Daemon.Kind.QSD, "nbdinfo");
         ChainMaps qsd = backingChain(Daemon.Kind.QSD);
-        if (RUN_ISTHMUS) {
-            ChainMaps isthmus = backingChain(Daemon.Kind.ISTHMUS);
-            assertEquals(qsd.before(), isthmus.before(), "nbdinfo --map before the writes, QSD vs Isthmus");
-            assertEquals(qsd.depthBefore(), isthmus.depthBefore(), "allocation depth before the writes");
-            assertEquals(qsd.after(), isthmus.after(), "nbdinfo --map after the writes, QSD vs Isthmus");
-            assertEquals(qsd.depthAfter(), isthmus.depthAfter(), "allocation depth after the writes");
-        }
+        ChainMaps isthmus = backingChain(Daemon.Kind.ISTHMUS);
+        assertEquals(qsd.before(), isthmus.before(), "nbdinfo --map before the writes, QSD vs Isthmus");
+        assertEquals(qsd.depthBefore(), isthmus.depthBefore(), "allocation depth before the writes");
+        assertEquals(qsd.after(), isthmus.after(), "nbdinfo --map after the writes, QSD vs Isthmus");
+        assertEquals(qsd.depthAfter(), isthmus.depthAfter(), "allocation depth after the writes");
     }
 
     private static ChainMaps backingChain(Daemon.Kind kind) throws Exception {
@@ -631,7 +623,6 @@ class Qcow2DataTest {
      */
     @Test
     void unsupportedFeaturesAreRefusedAtOpen() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(RUN_ISTHMUS, "the Isthmus runs are off (RUN_ISTHMUS)");
         require(Daemon.Kind.ISTHMUS);
         Path dir = Tools.tempDir();
         try {

@@ -148,11 +148,6 @@ public final class IoThread implements Executor, AutoCloseable {
         return Thread.currentThread() == thread;
     }
 
-    /** The ring's setup flags and features, for diagnostics and tests. */
-    public int ringSetupFlags() {
-        return ring.setupFlags();
-    }
-
     // =====================================================================================================
     // cross-thread tasks
 
@@ -591,14 +586,6 @@ public final class IoThread implements Executor, AutoCloseable {
     public void cancel(long opId) {
         checkThread();
         prepCancel(opId);
-    }
-
-    /** Cancels every operation on {@code fd} (e.g. before closing a connection). */
-    public void cancelFd(int fd) {
-        checkThread();
-        long base = sqe();
-        IoUringPrep.prepCancelFd(base, fd, IORING_ASYNC_CANCEL_ALL);
-        attachInternal(base, internal, 0);
     }
 
     /**

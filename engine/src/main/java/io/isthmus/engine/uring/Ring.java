@@ -229,10 +229,6 @@ public final class Ring implements AutoCloseable {
         return features;
     }
 
-    public int setupFlags() {
-        return setupFlags;
-    }
-
     public int sqEntries() {
         return sqEntries;
     }

@@ -333,7 +333,7 @@ final class NbdConnection implements Completion {
     @Override
     public void complete(int res, int flags, long tag) {
         if (tag >= 0) {
-            slots[(int) tag].blockDone(res);
+            slots[(int) tag].completed(res);
             return;
         }
         pendingOps--;

@@ -1,9 +1,9 @@
 package io.isthmus.engine.export.nbd;
 
 import io.isthmus.bindings.Errno;
-import io.isthmus.engine.block.BlockCallback;
 import io.isthmus.engine.block.BlockRequest;
 import io.isthmus.engine.export.ExportBitmap;
+import io.isthmus.engine.export.ExportRequest;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * connection's arena; a request larger than {@link #RETAIN} gets a temporary confined arena freed when the
  * slot is released. Block results are {@code >= 0} or {@code -errno}.
  */
-final class NbdSlot implements BlockCallback {
+final class NbdSlot extends ExportRequest {
     static final int RETAIN = 1024 * 1024;
     private static final int HDR_SIZE = 1024;
     private static final int MAX_CHUNKS = 16;
@@ -229,27 +229,8 @@ final class NbdSlot implements BlockCallback {
         submitReq();
     }
 
-    // ---- trampoline: a node may complete a request inside submit(); loops instead of recursing
-    private boolean submitting, draining, pendingDone;
-    private int pendingRes;
-
     private void submitReq() {
-        submitting = true;
-        pendingDone = false;
-        conn.node.submit(br);
-        submitting = false;
-        if (!pendingDone || draining) {
-            return; // asynchronous, or an outer frame's loop takes the inline result
-        }
-        draining = true;
-        try {
-            while (pendingDone) {
-                pendingDone = false;
-                blockDone(pendingRes);
-            }
-        } finally {
-            draining = false;
-        }
+        submit(conn.node, br); // the re-entry guard of ExportRequest: inline completions come after it returns
     }
 
     private void submitData(int op, long offset, long bufOffset, long length, int flags) {
@@ -263,16 +244,7 @@ final class NbdSlot implements BlockCallback {
     }
 
     @Override
-    public void done(BlockRequest request, int result) {
-        if (submitting) {
-            pendingDone = true;
-            pendingRes = result;
-            return;
-        }
-        blockDone(result);
-    }
-
-    void blockDone(int res) {
+    protected void completed(int res) {
         if (conn.closing()) {
             drop();
             return;
