@@ -5,6 +5,7 @@ import static io.isthmus.engine.block.BlockRequest.*;
 import io.isthmus.bindings.Errno;
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.block.BlockOptions.DetectZeroes;
+import io.isthmus.engine.mem.IoVecs;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -543,13 +544,8 @@ public abstract class BlockNode {
     /** Enters this node (from a user or a parent node). */
     final void enter(BlockRequest req) {
         int d = req.depth;
-        if (d >= BlockRequest.MAX_DEPTH) {
-            BlockNode parent = d == 0 ? null : req.frameNode[d - 1];
-            if (parent == null) {
-                req.callback.done(req, -Errno.EIO);
-            } else {
-                parent.childDone(req, -Errno.EIO);
-            }
+        if (d >= BlockRequest.MAX_DEPTH) { // only a forward gets this deep: frame d - 1 is the forwarding node
+            req.frameNode[d - 1].childDone(req, -Errno.EIO);
             return;
         }
         inFlight.incrementAndGet();
@@ -609,7 +605,7 @@ public abstract class BlockNode {
         switch (op) {
             case READ -> doRead(req);
             case WRITE -> {
-                if (detectZeroes != DetectZeroes.OFF && isAllZero(req)) {
+                if (detectZeroes != DetectZeroes.OFF && IoVecs.isAllZero(req.iovecs, req.iovCount)) {
                     req.op = WRITE_ZEROES;
                     req.flags = (req.flags & FUA)
                             | (detectZeroes == DetectZeroes.UNMAP && discardUnmap ? MAY_UNMAP : 0);
@@ -713,65 +709,6 @@ public abstract class BlockNode {
      */
     int readSync(long offset, MemorySegment dst) {
         return -Errno.ENOTSUP;
-    }
-
-    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-
-    /** The memory of iovec {@code i} as a segment. */
-    protected static MemorySegment iovSegment(BlockRequest req, int i) {
-        return ALL.asSlice(req.iovBase(i), req.iovLen(i));
-    }
-
-    static boolean isAllZero(BlockRequest req) {
-        for (int i = 0; i < req.iovCount; i++) {
-            if (!isZero(iovSegment(req, i))) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static boolean isZero(MemorySegment s) {
-        long n = s.byteSize();
-        long i = 0;
-        for (; i + 8 <= n; i += 8) {
-            if (s.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
-                return false;
-            }
-        }
-        for (; i < n; i++) {
-            if (s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Fills the request's memory with zeroes from byte {@code from} of the request on. */
-    protected static void zeroFrom(BlockRequest req, long from) {
-        long pos = 0;
-        for (int i = 0; i < req.iovCount; i++) {
-            long l = req.iovLen(i);
-            if (pos + l > from) {
-                long start = Math.max(0, from - pos);
-                iovSegment(req, i).asSlice(start).fill((byte) 0);
-            }
-            pos += l;
-        }
-    }
-
-    /** Copies between the request's memory and a contiguous buffer (toBuffer: request -> buffer). */
-    protected static void copyIov(BlockRequest req, MemorySegment buffer, boolean toBuffer) {
-        long pos = 0;
-        for (int i = 0; i < req.iovCount; i++) {
-            MemorySegment s = iovSegment(req, i);
-            if (toBuffer) {
-                MemorySegment.copy(s, 0, buffer, pos, s.byteSize());
-            } else {
-                MemorySegment.copy(buffer, pos, s, 0, s.byteSize());
-            }
-            pos += s.byteSize();
-        }
     }
 
     // =============================================================================================================

@@ -1,9 +1,9 @@
 package io.isthmus.engine.block;
 
 import io.isthmus.engine.loop.Completion;
+import io.isthmus.engine.mem.IoVecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * One block-layer request, preallocated by its user (an export connection or queue) and reused: no allocation
@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
  * array of {@code struct iovec} ({@code void *base; size_t len}) with {@link #iovCount} entries, whose total
  * length equals {@link #length}. The memory is guest memory or an export's registered buffer; the block layer
  * never copies it on the way down (except through an aligned bounce buffer for misaligned O_DIRECT requests).
+ * {@link IoVecs} walks them (copies, zeroing, narrowing to a byte range).
  *
  * <p>Thread use: owned by one IoThread from {@code submit} until the callback. Memory: the iovec array is
  * allocated once with the request in the arena given to the constructor (a connection's or queue's).
@@ -35,7 +36,7 @@ public final class BlockRequest {
     // ---- block status result bits (BDRV_BLOCK_* subset)
     public static final int STATUS_DATA = 1, STATUS_ZERO = 2, STATUS_ALLOCATED = 4;
 
-    public static final long IOVEC_SIZE = 16;
+    public static final long IOVEC_SIZE = IoVecs.IOVEC_SIZE;
 
     // ---- filled by the user
     public int op;
@@ -105,16 +106,15 @@ public final class BlockRequest {
 
     /** Sets iovec {@code i} to (address, length). */
     public void setIov(int i, long address, long len) {
-        iovecs.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE, address);
-        iovecs.set(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + 8, len);
+        IoVecs.set(iovecs, i, address, len);
     }
 
     public long iovBase(int i) {
-        return iovecs.get(ValueLayout.JAVA_LONG, i * IOVEC_SIZE);
+        return IoVecs.base(iovecs, i);
     }
 
     public long iovLen(int i) {
-        return iovecs.get(ValueLayout.JAVA_LONG, i * IOVEC_SIZE + 8);
+        return IoVecs.len(iovecs, i);
     }
 
     /** Prepares a READ or WRITE of one buffer: the common case for NBD and FUSE. */

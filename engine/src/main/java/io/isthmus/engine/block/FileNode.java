@@ -10,6 +10,7 @@ import io.isthmus.bindings.SysStat;
 import io.isthmus.bindings.Unistd;
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.mem.IoVecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
@@ -686,11 +687,11 @@ final class FileNode extends BlockNode {
                 }
                 long skip = req.offset - req.scratchLong;
                 if (tag == TAG_BOUNCE_READ) {
-                    copyIov(req, b.asSlice(skip, req.length), false);
+                    IoVecs.copyIn(req.iovecs, req.iovCount, 0, b.asSlice(skip, req.length));
                     req.scratch = null;
                     finish(req, 0);
                 } else {
-                    copyIov(req, b.asSlice(skip, req.length), true);
+                    IoVecs.copyOut(req.iovecs, req.iovCount, 0, b.asSlice(skip, req.length));
                     IoThread.current().write(fd, b, req.scratchLong, req.ioCompletion, TAG_BOUNCE_WRITE);
                 }
             }
@@ -715,12 +716,12 @@ final class FileNode extends BlockNode {
         for (int i = 0; i < req.iovCount && got < req.length; i++) {
             long l = req.iovLen(i);
             if (pos + l > got) {
-                MemorySegment s = iovSegment(req, i);
+                MemorySegment s = IoVecs.segment(req.iovecs, i);
                 long in = got - pos;
                 while (in < l) {
                     long r = reqAlign == 1 ? Posix.pread(fd, s.asSlice(in), l - in, req.offset + got) : 0;
                     if (r <= 0) {
-                        zeroFrom(req, got);
+                        IoVecs.zeroFrom(req.iovecs, req.iovCount, got);
                         return;
                     }
                     in += r;

@@ -3,6 +3,7 @@ package io.isthmus.engine.block;
 import java.lang.foreign.MemorySegment;
 
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.mem.IoVecs;
 
 /**
  * {@code null-co} and {@code null-aio}: a node of a given size (default 1 GiB) that drops writes and returns
@@ -89,7 +90,7 @@ final class NullNode extends BlockNode {
     @Override
     protected void doRead(BlockRequest req) {
         if (readZeroes) {
-            zeroFrom(req, 0);
+            IoVecs.zeroFrom(req.iovecs, req.iovCount, 0);
         }
         finish(req);
     }

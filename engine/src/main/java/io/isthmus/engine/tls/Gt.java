@@ -2,6 +2,7 @@ package io.isthmus.engine.tls;
 
 import io.isthmus.bindings.Gnutls;
 import io.isthmus.bindings.GnutlsX509;
+import io.isthmus.engine.mem.NativeMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,7 +30,7 @@ final class Gt {
     }
 
     static String cString(MemorySegment p) {
-        return p.equals(MemorySegment.NULL) ? null : p.reinterpret(Long.MAX_VALUE).getString(0);
+        return p.equals(MemorySegment.NULL) ? null : NativeMemory.EVERYTHING.getString(p.address());
     }
 
     /** gnutls_strerror text of a GnuTLS error code. */
