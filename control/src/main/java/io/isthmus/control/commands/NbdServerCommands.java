@@ -4,6 +4,7 @@ import io.isthmus.control.QmpError;
 import io.isthmus.control.commands.qom.ObjectRegistry;
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.block.BlockGraph;
+import io.isthmus.engine.block.BlockNode;
 import io.isthmus.engine.export.BlockExport;
 import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
@@ -37,6 +38,7 @@ public final class NbdServerCommands implements CommandGroup {
     /**
      * @param driver  the NBD export driver, which holds the running server
      * @param exports the block-export group, through which nbd-server-add and nbd-server-remove add and delete
+     * @param graph   where nbd-server-add finds its node, and the server an export's {@code {node, name}} bitmaps
      * @param objects where tls-creds and tls-authz objects are found
      * @param threads the server listens on the default IoThread
      */
@@ -148,7 +150,7 @@ public final class NbdServerCommands implements CommandGroup {
         opts.put("id", name);
         opts.put("node-name", device);
         boolean writable = Boolean.TRUE.equals(a.get("writable"));
-        io.isthmus.engine.export.ExportableNode node = BlockGraphNodes.resolver(graph).find(device);
+        BlockNode node = graph.find(device);
         if (node == null) {
             throw QmpError.generic("Cannot find device='" + device + "' nor node-name='" + device + "'");
         }
