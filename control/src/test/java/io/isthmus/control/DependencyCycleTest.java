@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
  * <ul>
  * <li>A's source imports B or names it fully qualified;</li>
  * <li>A's source names B by its simple name while B is in A's package and A imports no other class of that
- *     name (a regex over the source with comments and string literals removed: it can see a name that is
- *     only a local variable's type, never miss one);</li>
+ *     name (a regex over the source with comments and string literals removed, so it errs toward seeing a
+ *     dependency: any identifier spelled like B counts);</li>
  * <li>A's compiled class file refers to B (constant-pool class entries and descriptors, string constants
  *     excluded): this catches a type reached through a chain of calls ({@code daemon.chardevs().create(..)}),
  *     which no import shows. Compile-time constants are inlined by javac and are seen only in the source.</li>
