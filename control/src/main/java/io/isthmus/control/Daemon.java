@@ -1,64 +1,162 @@
 package io.isthmus.control;
 
-import io.isthmus.control.commands.CommandGroups;
+import io.isthmus.control.commands.BitmapCommands;
+import io.isthmus.control.commands.BlockExportCommands;
+import io.isthmus.control.commands.BlockdevCommands;
+import io.isthmus.control.commands.CommandGroup;
 import io.isthmus.control.commands.CommandRegistry;
+import io.isthmus.control.commands.ControlCommands;
+import io.isthmus.control.commands.ExportIoThreads;
+import io.isthmus.control.commands.NbdServerCommands;
 import io.isthmus.control.commands.OptionHooks;
+import io.isthmus.control.commands.QomCommands;
+import io.isthmus.control.commands.TlsCredsObjects;
+import io.isthmus.control.commands.Warnings;
 import io.isthmus.control.commands.qom.ObjectRegistry;
 import io.isthmus.control.commands.qom.ObjectTypes;
 import io.isthmus.control.qapi.QapiSchema;
 import io.isthmus.control.qmp.Chardevs;
+import io.isthmus.control.qmp.QmpDispatcher;
 import io.isthmus.control.qmp.QmpEvents;
 import io.isthmus.control.qmp.QmpMonitors;
-import io.isthmus.control.qmp.QmpSession;
-import java.util.ArrayList;
-import java.util.EnumMap;
+import io.isthmus.engine.block.BlockGraph;
+import io.isthmus.engine.export.BlockGraphNodes;
+import io.isthmus.engine.export.ExportManager;
+import io.isthmus.engine.export.nbd.NbdExportDriver;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Everything command handlers need, in one place: the schema, the command registry, the QOM object
- * registry, the event emitter, chardevs and monitors, the command-line option hooks, the control loop
- * and the shutdown sequence. Later subsystems (block graph, exports, NBD server) hang off it as
- * components ({@link #putComponent}) created by their command group.
+ * The control plane, assembled: {@link #create} builds every piece in order and hands each what it uses, so this
+ * one method shows how the daemon is wired; {@link Shutdown#request} and {@link #finishShutdown} take it apart in
+ * phases. What the command line's options need ({@link io.isthmus.control.cli.StartupOptions}) is reachable from
+ * here; nothing else looks pieces up.
  *
  * <p>Control thread only, except {@link #events()} and {@link #loop()}, which any thread may use.
  */
 public final class Daemon {
-    /** Shutdown runs these phases in order; steps within a phase run in registration order. */
-    public enum ShutdownPhase { EXPORTS, BLOCK, MONITORS, OBJECTS }
-
     private final QapiSchema schema;
-    private final ControlLoop loop = new ControlLoop();
-    private final QmpEvents events = new QmpEvents();
+    private final ControlLoop loop;
+    private final QmpEvents events;
+    private final ObjectRegistry objects;
+    private final ObjectTypes objectTypes;
+    private final BlockGraph graph;
+    private final ExportIoThreads exportThreads;
     private final CommandRegistry commands;
-    private final ObjectRegistry objects = new ObjectRegistry();
-    private final ObjectTypes objectTypes = new ObjectTypes();
     private final OptionHooks optionHooks;
-    private final Chardevs chardevs = new Chardevs();
+    private final Warnings warnings;
+    private final Chardevs chardevs;
     private final QmpMonitors monitors;
-    private final Map<Class<?>, Object> components = new ConcurrentHashMap<>();
-    private final EnumMap<ShutdownPhase, List<Runnable>> shutdownSteps = new EnumMap<>(ShutdownPhase.class);
-    private final Runnable shutdownListener;
-    private String warningLocation = "";
-    private QmpSession currentSession;
-    private boolean shutdownStarted;
-    private boolean exportsClosed;
+    private final Shutdown shutdown;
+
+    private Daemon(QapiSchema schema, ControlLoop loop, QmpEvents events, ObjectRegistry objects,
+                   ObjectTypes objectTypes, BlockGraph graph, ExportIoThreads exportThreads,
+                   CommandRegistry commands, OptionHooks optionHooks, Warnings warnings, Chardevs chardevs,
+                   QmpMonitors monitors, Shutdown shutdown) {
+        this.schema = schema;
+        this.loop = loop;
+        this.events = events;
+        this.objects = objects;
+        this.objectTypes = objectTypes;
+        this.graph = graph;
+        this.exportThreads = exportThreads;
+        this.commands = commands;
+        this.optionHooks = optionHooks;
+        this.warnings = warnings;
+        this.chardevs = chardevs;
+        this.monitors = monitors;
+        this.shutdown = shutdown;
+    }
+
+    /** Builds the daemon: no threads start here (IoThreads and monitors start when options create them). */
+    public static Daemon create(QapiSchema schema) {
+        // the control thread's loop, and the events every negotiated monitor client hears
+        ControlLoop loop = new ControlLoop();
+        QmpEvents events = new QmpEvents();
+        // QOM objects (iothread, secret, authz-*, tls-creds-*) and the types object-add can create
+        ObjectRegistry objects = new ObjectRegistry();
+        ObjectTypes objectTypes = new ObjectTypes();
+        // the block layer
+        BlockGraph graph = new BlockGraph();
+        // exports: their IoThreads, the one export table and its drivers; the NBD driver holds the NBD server
+        ExportIoThreads exportThreads = new ExportIoThreads(objects);
+        ExportManager exports = exportManager(graph, exportThreads, loop, events);
+        NbdExportDriver nbd = new NbdExportDriver();
+        exports.registerDriver(nbd);
+        // shutdown, phase 1 (quit, a signal): every export, then the NBD server; then the loop stops
+        Shutdown shutdown = new Shutdown(loop, () -> {
+            Shutdown.step(() -> exports.closeAll(null));
+            Shutdown.step(() -> NbdServerCommands.stopServer(nbd));
+        });
+
+        // the command groups, each handed what its handlers use
+        CommandRegistry commands = new CommandRegistry(schema);
+        OptionHooks optionHooks = new OptionHooks(commands);
+        Warnings warnings = new Warnings();
+        BlockExportCommands blockExports = new BlockExportCommands(exports);
+        List<CommandGroup> groups = List.of(
+                new ControlCommands(schema, commands, shutdown::request),
+                new QomCommands(schema, objects, objectTypes),
+                new TlsCredsObjects(objects, objectTypes),
+                new BlockdevCommands(graph, warnings),
+                new BitmapCommands(graph),
+                blockExports,
+                new NbdServerCommands(nbd, exports, blockExports, graph, objects, exportThreads, optionHooks));
+        for (CommandGroup group : groups) {
+            group.register(commands);
+        }
+
+        // chardevs and the QMP monitors on them; qmp_capabilities is the dispatcher's own command
+        Chardevs chardevs = new Chardevs();
+        QmpDispatcher dispatcher = new QmpDispatcher(schema, commands);
+        dispatcher.register(commands);
+        QmpMonitors monitors = new QmpMonitors(chardevs, events, dispatcher, loop);
+        return new Daemon(schema, loop, events, objects, objectTypes, graph, exportThreads, commands, optionHooks,
+                warnings, chardevs, monitors, shutdown);
+    }
 
     /**
-     * @param shutdownListener called (on the control thread) when quit or a signal asks the daemon to
-     *                         stop; the owner stops the loop and finishes the shutdown
+     * The export table: nodes from the block graph, IoThreads from iothread objects or the default one; an export
+     * whose last reference goes finishes its deletion on the control loop (after the running command's reply, as
+     * QEMU's bottom half) and is announced with BLOCK_EXPORT_DELETED.
      */
-    public Daemon(QapiSchema schema, Runnable shutdownListener) {
-        this.schema = schema;
-        this.shutdownListener = shutdownListener;
-        this.commands = new CommandRegistry(schema);
-        this.optionHooks = new OptionHooks(commands);
-        this.monitors = new QmpMonitors(this);
-        for (ShutdownPhase p : ShutdownPhase.values()) {
-            shutdownSteps.put(p, new ArrayList<>());
-        }
-        CommandGroups.registerAll(this, commands);
+    private static ExportManager exportManager(BlockGraph graph, ExportIoThreads threads, ControlLoop loop,
+                                               QmpEvents events) {
+        ExportManager exports = new ExportManager(BlockGraphNodes.resolver(graph), threads::named,
+                threads::defaultThread, r -> {
+                    if (loop.inLoop()) {
+                        loop.post(r);
+                    } else {
+                        r.run();
+                    }
+                });
+        exports.setWaitPump(loop::drainPending);
+        exports.setListener(id -> {
+            Map<String, Object> data = new LinkedHashMap<>();
+            data.put("id", id);
+            events.emit("BLOCK_EXPORT_DELETED", data);
+        });
+        return exports;
+    }
+
+    /**
+     * The rest of the shutdown, after the loop stopped: the exports (if no request closed them), the block
+     * layer, the monitors (their clients' output flushed) and chardevs, the objects, and last the exports'
+     * default IoThread.
+     */
+    public void finishShutdown() {
+        shutdown.closeExports();
+        Shutdown.step(graph::closeAll);
+        monitors.closeAll();
+        chardevs.closeAll();
+        objects.closeAll();
+        Shutdown.step(exportThreads::close);
+    }
+
+    /** quit / SIGINT / SIGTERM / SIGHUP (control thread): see {@link Shutdown#request}. */
+    public void requestShutdown() {
+        shutdown.request();
     }
 
     public QapiSchema schema() {
@@ -81,7 +179,7 @@ public final class Daemon {
         return objects;
     }
 
-    /** Factories for object-add / --object types; tls-creds-* are registered by the NBD group. */
+    /** Factories for object-add / --object types. */
     public ObjectTypes objectTypes() {
         return objectTypes;
     }
@@ -90,95 +188,16 @@ public final class Daemon {
         return optionHooks;
     }
 
+    /** Where handlers' warnings go; the command line sets the option location around each option. */
+    public Warnings warnings() {
+        return warnings;
+    }
+
     public Chardevs chardevs() {
         return chardevs;
     }
 
     public QmpMonitors monitors() {
         return monitors;
-    }
-
-    /** Registers a subsystem (block graph, export registry, NBD server ...) under its class. */
-    public <T> void putComponent(Class<T> type, T component) {
-        if (components.putIfAbsent(type, component) != null) {
-            throw new IllegalStateException("component registered twice: " + type.getName());
-        }
-    }
-
-    /** The subsystem registered under type, or null. */
-    public <T> T component(Class<T> type) {
-        return type.cast(components.get(type));
-    }
-
-    public void addShutdownStep(ShutdownPhase phase, Runnable step) {
-        shutdownSteps.get(phase).add(step);
-    }
-
-    /** The monitor session whose command is running now (null for command-line options). */
-    /**
-     * Prints a warning to stderr as QEMU's warn_report does: behind the location of the command-line option being
-     * applied ("isthmus: --blockdev ...: warning: ..."), or bare while a QMP command runs. Control thread.
-     */
-    public void warn(String message) {
-        System.err.println(warningLocation + "warning: " + message);
-        System.err.flush();
-    }
-
-    /** The prefix {@link #warn} puts before "warning:" (a program name and option location), "" for none. */
-    public void setWarningLocation(String prefix) {
-        warningLocation = prefix == null ? "" : prefix;
-    }
-
-    public QmpSession currentSession() {
-        return currentSession;
-    }
-
-    public void setCurrentSession(QmpSession session) {
-        this.currentSession = session;
-    }
-
-    /**
-     * quit / SIGINT / SIGTERM / SIGHUP: closes the exports first (their BLOCK_EXPORT_DELETED events go
-     * out before quit's reply, as in QSD 7.2), then tells the owner to stop the loop.
-     */
-    public void requestShutdown() {
-        if (shutdownStarted) {
-            return;
-        }
-        shutdownStarted = true;
-        closeExports();
-        shutdownListener.run();
-    }
-
-    public boolean shutdownRequested() {
-        return shutdownStarted;
-    }
-
-    private void closeExports() {
-        if (!exportsClosed) {
-            exportsClosed = true;
-            runPhase(ShutdownPhase.EXPORTS);
-        }
-    }
-
-    /** The rest of the shutdown after the loop stopped: block layer, monitors (flushed), objects. */
-    public void finishShutdown() {
-        closeExports();
-        runPhase(ShutdownPhase.BLOCK);
-        monitors.closeAll();
-        runPhase(ShutdownPhase.MONITORS);
-        chardevs.closeAll();
-        objects.closeAll();
-        runPhase(ShutdownPhase.OBJECTS);
-    }
-
-    private void runPhase(ShutdownPhase phase) {
-        for (Runnable r : shutdownSteps.get(phase)) {
-            try {
-                r.run();
-            } catch (RuntimeException e) {
-                System.err.println("isthmus: shutdown step failed: " + e.getMessage());
-            }
-        }
     }
 }

@@ -20,7 +20,8 @@ final class Demo {
     private Demo() {
     }
 
-    static int run() {
+    /** @param prog the program name in messages */
+    static int run(String prog) {
         Path dir;
         Path image;
         try {
@@ -30,15 +31,15 @@ final class Demo {
                 f.setLength(1L << 30);
             }
         } catch (IOException e) {
-            System.err.println(Main.PROG + ": --demo: cannot create the demo image: " + e.getMessage());
+            System.err.println(prog + ": --demo: cannot create the demo image: " + e.getMessage());
             return 1;
         }
         Path qmp = dir.resolve("qmp.sock");
         String[] args = {"--chardev", "socket,id=qmp,path=" + qmp + ",server=on,wait=off", "--monitor", "chardev=qmp"};
-        List<Getopt.Item> items = Getopt.parse(Main.PROG, args);
+        List<Getopt.Item> items = Getopt.parse(prog, args);
         Runnable cleanup = () -> deleteTree(dir);
         Runtime.getRuntime().addShutdownHook(new Thread(cleanup));
-        return Main.runDaemon(items, null, false, daemon -> announce(daemon, dir, image, qmp), cleanup);
+        return DaemonRunner.run(prog, items, null, false, daemon -> announce(daemon, dir, image, qmp), cleanup);
     }
 
     private static void announce(Daemon daemon, Path dir, Path image, Path qmp) {

@@ -3,17 +3,12 @@ package io.isthmus.control;
 import io.isthmus.control.cli.Daemonizer;
 import io.isthmus.control.cli.Getopt;
 import io.isthmus.control.cli.HelpText;
-import io.isthmus.control.cli.OptionError;
-import io.isthmus.control.cli.Pidfile;
-import io.isthmus.control.cli.StartupOptions;
-import io.isthmus.control.qapi.QapiSchema;
-import java.io.IOException;
 import java.util.List;
 
 /**
  * The isthmus command: qemu-storage-daemon's command line. A first pass handles --help, --version,
- * --daemonize, --pidfile and usage errors in order; the second builds the daemon, option by option;
- * then the pid file is written, and the control loop runs until quit or a signal.
+ * --daemonize, --pidfile and usage errors in order; the second ({@link DaemonRunner}) builds the daemon, applies
+ * the options one by one, writes the pid file, and runs the control loop until quit or a signal.
  */
 public final class Main {
     static final String PROG = "isthmus";
@@ -81,59 +76,12 @@ public final class Main {
                 System.err.println(PROG + ": --demo takes no other option");
                 return 1;
             }
-            return Demo.run();
+            return Demo.run(PROG);
         }
         boolean child = daemonize && Daemonizer.isChild();
         if (daemonize && !child) {
             return Daemonizer.runParent(Main.class.getName(), args);
         }
-        return runDaemon(items, pidfile, daemonize, null, null);
-    }
-
-    /**
-     * Builds and runs the daemon. {@code afterStartup} (may be null) runs on the control thread once
-     * the options are applied; {@code atExit} (may be null) after the daemon shut down. Returns the
-     * exit status.
-     */
-    static int runDaemon(List<Getopt.Item> items, String pidfile, boolean daemonize,
-                         java.util.function.Consumer<Daemon> afterStartup, Runnable atExit) {
-        QapiSchema schema = QapiSchema.load();
-        Daemon[] holder = new Daemon[1];
-        Daemon daemon = new Daemon(schema, () -> holder[0].loop().stop());
-        holder[0] = daemon;
-        daemon.loop().bindCurrentThread();
-        Signals.install(daemon);
-        try {
-            new StartupOptions(daemon, PROG, System.err, daemonize).apply(items);
-        } catch (OptionError e) {
-            System.err.println(e.format(PROG));
-            return 1;
-        } catch (StartupOptions.HelpPrinted e) {
-            return 0;
-        }
-        Pidfile pid = null;
-        if (pidfile != null) {
-            try {
-                pid = Pidfile.write(pidfile);
-            } catch (IOException e) {
-                System.err.println(PROG + ": cannot create PID file: " + e.getMessage());
-                return 1;
-            }
-        }
-        if (afterStartup != null) {
-            afterStartup.accept(daemon);
-        }
-        if (daemonize) {
-            Daemonizer.signalReadyAndDetach();
-        }
-        daemon.loop().run();
-        daemon.finishShutdown();
-        if (pid != null) {
-            pid.close();
-        }
-        if (atExit != null) {
-            atExit.run();
-        }
-        return 0;
+        return DaemonRunner.run(PROG, items, pidfile, daemonize, null, null);
     }
 }

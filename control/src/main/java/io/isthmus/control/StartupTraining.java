@@ -86,7 +86,8 @@ public final class StartupTraining {
         };
         List<Getopt.Item> items = Getopt.parse(Main.PROG, argv);
         int[] status = {-1};
-        Thread daemon = new Thread(() -> status[0] = Main.runDaemon(items, null, false, null, null), "training-main");
+        Thread daemon = new Thread(() -> status[0] = DaemonRunner.run(Main.PROG, items, null, false, null, null),
+                "training-main");
         daemon.start();
         boolean ok;
         try (SocketChannel ch = connect(sock, daemon)) {

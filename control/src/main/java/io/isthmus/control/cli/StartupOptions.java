@@ -37,7 +37,7 @@ public final class StartupOptions {
             if (item.opt() == null) {
                 throw new OptionError(item.location(), "Unexpected argument");
             }
-            daemon.setWarningLocation(prog + ": " + item.location() + ": ");
+            daemon.warnings().setLocation(prog + ": " + item.location() + ": ");
             try {
                 applyOne(item);
             } catch (QmpError e) {
@@ -45,7 +45,7 @@ public final class StartupOptions {
             } catch (EngineException e) {
                 throw new OptionError(item.location(), e.getMessage());
             } finally {
-                daemon.setWarningLocation(null);
+                daemon.warnings().setLocation(null);
             }
         }
     }

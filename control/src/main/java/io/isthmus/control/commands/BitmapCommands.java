@@ -1,6 +1,5 @@
 package io.isthmus.control.commands;
 
-import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.block.BlockNode;
@@ -9,37 +8,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The dirty-bitmap group: block-dirty-bitmap-add/remove/clear/enable/disable/merge over the graph the
- * blockdev group registered, with QEMU 7.2's checks in its order. Control thread only.
+ * The dirty-bitmap group: block-dirty-bitmap-add/remove/clear/enable/disable/merge over the block graph, with
+ * QEMU 7.2's checks in its order. Control thread only.
  */
 public final class BitmapCommands implements CommandGroup {
-    private final Daemon daemon;
+    private final BlockGraph graph;
 
-    public BitmapCommands(Daemon daemon) {
-        this.daemon = daemon;
-    }
-
-    private BlockGraph graph() {
-        return daemon.component(BlockGraph.class);
+    public BitmapCommands(BlockGraph graph) {
+        this.graph = graph;
     }
 
     @Override
     public void register(CommandRegistry r) {
         r.register("block-dirty-bitmap-add", this::add);
         r.register("block-dirty-bitmap-remove", a -> {
-            graph().removeBitmap((String) a.get("node"), (String) a.get("name"));
+            graph.removeBitmap((String) a.get("node"), (String) a.get("name"));
             return null;
         });
         r.register("block-dirty-bitmap-clear", a -> {
-            graph().clearBitmap((String) a.get("node"), (String) a.get("name"));
+            graph.clearBitmap((String) a.get("node"), (String) a.get("name"));
             return null;
         });
         r.register("block-dirty-bitmap-enable", a -> {
-            graph().enableBitmap((String) a.get("node"), (String) a.get("name"), true);
+            graph.enableBitmap((String) a.get("node"), (String) a.get("name"), true);
             return null;
         });
         r.register("block-dirty-bitmap-disable", a -> {
-            graph().enableBitmap((String) a.get("node"), (String) a.get("name"), false);
+            graph.enableBitmap((String) a.get("node"), (String) a.get("name"), false);
             return null;
         });
         r.register("block-dirty-bitmap-merge", this::merge);
@@ -51,9 +46,9 @@ public final class BitmapCommands implements CommandGroup {
         if (name.isEmpty()) {
             throw QmpError.generic("Bitmap name cannot be empty");
         }
-        BlockNode n = BlockdevCommands.lookup(graph(), node, node);
+        BlockNode n = BlockdevCommands.lookup(graph, node, node);
         Long granularity = a.get("granularity") instanceof Number g ? g.longValue() : null;
-        graph().addBitmap(n, name, granularity, Boolean.TRUE.equals(a.get("persistent")),
+        graph.addBitmap(n, name, granularity, Boolean.TRUE.equals(a.get("persistent")),
                 Boolean.TRUE.equals(a.get("disabled")));
         return null;
     }
@@ -68,7 +63,7 @@ public final class BitmapCommands implements CommandGroup {
                 sources.add(new String[] {(String) m.get("node"), (String) m.get("name")});
             }
         }
-        graph().mergeBitmaps(node, (String) a.get("target"), sources);
+        graph.mergeBitmaps(node, (String) a.get("target"), sources);
         return null;
     }
 }

@@ -1,18 +1,11 @@
 package io.isthmus.control.commands;
 
-import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
-import io.isthmus.control.commands.qom.IothreadObject;
 import io.isthmus.engine.EngineException;
-import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.export.BlockExport;
-import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.ExportOptions;
-import io.isthmus.engine.export.NodeResolver;
-import io.isthmus.engine.export.nbd.NbdExportDriver;
 import io.isthmus.engine.export.nbd.NbdExportOptions;
-import io.isthmus.engine.loop.IoThread;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,86 +13,25 @@ import java.util.Map;
 
 /**
  * The block-export group: block-export-add, block-export-del, query-block-exports and the --export option,
- * over the engine's one export table ({@link ExportManager}, registered as a daemon component so the
- * vhost-user-blk and FUSE groups add their drivers to it). BLOCK_EXPORT_DELETED is emitted when the engine
- * reports an export really gone.
+ * over the engine's one export table ({@link ExportManager}: the daemon builds it with its drivers, so the
+ * vhost-user-blk and FUSE drivers join it there, and announces BLOCK_EXPORT_DELETED when the engine reports an
+ * export really gone). The legacy nbd-server-add/-remove ({@link NbdServerCommands}) come through
+ * {@link #add} and {@link #del}.
  *
- * <p>Threads: handlers run on the control thread. IoThreads: a default one (QSD's main loop for exports
- * without {@code iothread}, started on first use) and those of the iothread objects exports name.
+ * <p>Threads: handlers run on the control thread.
  */
 public final class BlockExportCommands implements CommandGroup {
-    private final Daemon daemon;
     private final ExportManager manager;
-    private final NbdExportDriver nbd;
-    private volatile IoThread defaultThread;
 
-    public BlockExportCommands(Daemon daemon) {
-        this.daemon = daemon;
-        this.manager = new ExportManager(this::findNode, this::iothread, this::defaultIoThread, r -> {
-            if (daemon.loop().inLoop()) {
-                daemon.loop().post(r); // after the running command's reply, as QEMU's bottom half
-            } else {
-                r.run();
-            }
-        });
-        this.nbd = new NbdExportDriver();
-        manager.registerDriver(nbd);
-        manager.setWaitPump(daemon.loop()::drainPending);
-        manager.setListener(id -> {
-            Map<String, Object> data = new LinkedHashMap<>();
-            data.put("id", id);
-            daemon.events().emit("BLOCK_EXPORT_DELETED", data);
-        });
-    }
-
-    io.isthmus.engine.export.ExportableNode findNode(String name) {
-        NodeResolver r = daemon.component(NodeResolver.class);
-        if (r != null) {
-            return r.find(name);
-        }
-        BlockGraph g = daemon.component(BlockGraph.class);
-        return g == null ? null : BlockGraphNodes.resolver(g).find(name);
-    }
-
-    /** The IoThread of iothread object {@code id}; null when there is no such object. */
-    private IoThread iothread(String id) {
-        IothreadObject o = daemon.objects().get(id, IothreadObject.class);
-        return o == null ? null : o.ioThread();
-    }
-
-    synchronized IoThread defaultIoThread() {
-        if (defaultThread == null) {
-            defaultThread = IoThread.start("main-loop");
-        }
-        return defaultThread;
+    public BlockExportCommands(ExportManager manager) {
+        this.manager = manager;
     }
 
     @Override
     public void register(CommandRegistry r) {
-        daemon.putComponent(ExportManager.class, manager);
-        daemon.putComponent(NbdExportDriver.class, nbd);
-        daemon.putComponent(BlockExportCommands.class, this);
         r.register("block-export-add", this::add);
         r.register("block-export-del", this::del);
         r.register("query-block-exports", args -> query());
-        daemon.addShutdownStep(Daemon.ShutdownPhase.EXPORTS, () -> manager.closeAll(null));
-        daemon.addShutdownStep(Daemon.ShutdownPhase.OBJECTS, this::stopThreads);
-        new NbdServerCommands(daemon, this).register(r);
-    }
-
-    ExportManager manager() {
-        return manager;
-    }
-
-    NbdExportDriver nbdDriver() {
-        return nbd;
-    }
-
-    private void stopThreads() {
-        IoThread d = defaultThread;
-        if (d != null) {
-            d.close();
-        }
     }
 
     Object add(Map<String, Object> a) throws QmpError {

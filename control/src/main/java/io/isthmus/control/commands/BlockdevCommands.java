@@ -1,6 +1,5 @@
 package io.isthmus.control.commands;
 
-import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
 import io.isthmus.control.json.JsonNull;
 import io.isthmus.engine.block.BlockGraph;
@@ -15,21 +14,20 @@ import java.util.Map;
 
 /**
  * The blockdev group: blockdev-add (and so {@code --blockdev}, which {@link OptionHooks} routes here),
- * blockdev-del, query-named-block-nodes and block_resize over the engine's {@link BlockGraph}, which this
- * group creates and registers as a daemon component (exports find their nodes there). Control thread only.
+ * blockdev-del, query-named-block-nodes and block_resize over the engine's {@link BlockGraph} (the daemon's
+ * one graph, where exports find their nodes too). Control thread only.
  */
 public final class BlockdevCommands implements CommandGroup {
-    private final Daemon daemon;
-    private final BlockGraph graph = new BlockGraph();
+    private final BlockGraph graph;
+    private final Warnings warnings;
 
-    public BlockdevCommands(Daemon daemon) {
-        this.daemon = daemon;
+    public BlockdevCommands(BlockGraph graph, Warnings warnings) {
+        this.graph = graph;
+        this.warnings = warnings;
     }
 
     @Override
     public void register(CommandRegistry r) {
-        daemon.putComponent(BlockGraph.class, graph);
-        daemon.addShutdownStep(Daemon.ShutdownPhase.BLOCK, graph::closeAll);
         r.register("blockdev-add", args -> {
             warnEmptyBacking(args);
             graph.add(options(args));
@@ -47,7 +45,7 @@ public final class BlockdevCommands implements CommandGroup {
     private void warnEmptyBacking(Map<String, Object> a) {
         for (Map.Entry<String, Object> e : a.entrySet()) {
             if ("backing".equals(e.getKey()) && "".equals(e.getValue())) {
-                daemon.warn("Use of \"backing\": \"\" is deprecated; use \"backing\": null instead");
+                warnings.warn("Use of \"backing\": \"\" is deprecated; use \"backing\": null instead");
             } else if (e.getValue() instanceof Map<?, ?> m) {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> child = (Map<String, Object>) m;

@@ -1,56 +1,47 @@
 package io.isthmus.control.commands;
 
-import io.isthmus.control.Daemon;
-import io.isthmus.control.QmpError;
 import io.isthmus.control.Version;
-import io.isthmus.control.qmp.QmpSession;
+import io.isthmus.control.qapi.QapiSchema;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The control group: qmp_capabilities, query-version, query-commands, quit, and the introspection
- * command query-qmp-schema.
+ * The control group: query-version, query-commands, quit, and the introspection command query-qmp-schema.
+ * ({@code qmp_capabilities} belongs to the QMP dispatcher: it acts on the client that sends it.)
  */
 public final class ControlCommands implements CommandGroup {
-    private final Daemon daemon;
+    private final QapiSchema schema;
+    private final CommandRegistry commands;
+    private final Runnable requestShutdown;
 
-    public ControlCommands(Daemon daemon) {
-        this.daemon = daemon;
+    /**
+     * @param commands        the registry query-commands reports (it holds every group's handlers once all
+     *                        registered)
+     * @param requestShutdown what quit does: closes the exports and stops the control loop (control thread)
+     */
+    public ControlCommands(QapiSchema schema, CommandRegistry commands, Runnable requestShutdown) {
+        this.schema = schema;
+        this.commands = commands;
+        this.requestShutdown = requestShutdown;
     }
 
     @Override
     public void register(CommandRegistry r) {
-        r.register("qmp_capabilities", this::qmpCapabilities);
         r.register("query-version", args -> Version.versionInfo());
         r.register("query-commands", args -> queryCommands());
         r.register("quit", args -> {
-            daemon.requestShutdown();
+            requestShutdown.run();
             return null;
         });
-        r.register("query-qmp-schema", args -> daemon.schema().introspect());
-    }
-
-    private Object qmpCapabilities(Map<String, Object> args) {
-        QmpSession session = daemon.currentSession();
-        if (session == null) {
-            throw QmpError.generic("qmp_capabilities is only available on a QMP monitor");
-        }
-        List<String> enable = new ArrayList<>();
-        if (args.get("enable") instanceof List<?> l) {
-            for (Object o : l) {
-                enable.add((String) o);
-            }
-        }
-        session.negotiate(enable);
-        return null;
+        r.register("query-qmp-schema", args -> schema.introspect());
     }
 
     private Object queryCommands() {
         List<Object> list = new ArrayList<>();
-        for (String name : daemon.schema().commandNames()) {
-            if (daemon.commands().has(name)) {
+        for (String name : schema.commandNames()) {
+            if (commands.has(name)) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", name);
                 list.add(m);

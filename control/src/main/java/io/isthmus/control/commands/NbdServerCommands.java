@@ -1,9 +1,12 @@
 package io.isthmus.control.commands;
 
-import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
+import io.isthmus.control.commands.qom.ObjectRegistry;
 import io.isthmus.engine.EngineException;
+import io.isthmus.engine.block.BlockGraph;
+import io.isthmus.engine.block.BlockNode;
 import io.isthmus.engine.export.BlockExport;
+import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.nbd.NbdAddress;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
@@ -17,25 +20,42 @@ import java.util.Map;
 /**
  * The nbd-server group: nbd-server-start (SocketAddressLegacy), the --nbd-server option (flat SocketAddress),
  * nbd-server-stop, and the deprecated nbd-server-add / nbd-server-remove with their legacy semantics.
- * One NBD server per daemon, shared by every NBD export. Control thread only.
+ * One NBD server per daemon, shared by every NBD export, held by the NBD export driver (exports reach it
+ * there). Control thread only.
  *
  * <p>TLS: {@code tls-creds} names a tls-creds-x509/psk/anon object (server endpoint); the server keeps a
  * reference on the credentials until it stops. {@code tls-authz} is resolved at each client check, as QEMU.
  */
-final class NbdServerCommands {
-    private final Daemon daemon;
-    private final ExportManager manager;
+public final class NbdServerCommands implements CommandGroup {
     private final NbdExportDriver driver;
+    private final ExportManager manager;
     private final BlockExportCommands exports;
+    private final BlockGraph graph;
+    private final ObjectRegistry objects;
+    private final ExportIoThreads threads;
+    private final OptionHooks optionHooks;
 
-    NbdServerCommands(Daemon daemon, BlockExportCommands exports) {
-        this.daemon = daemon;
+    /**
+     * @param driver  the NBD export driver, which holds the running server
+     * @param exports the block-export group, through which nbd-server-add and nbd-server-remove add and delete
+     * @param graph   where nbd-server-add finds its node, and the server an export's {@code {node, name}} bitmaps
+     * @param objects where tls-creds and tls-authz objects are found
+     * @param threads the server listens on the default IoThread
+     */
+    public NbdServerCommands(NbdExportDriver driver, ExportManager manager, BlockExportCommands exports,
+                             BlockGraph graph, ObjectRegistry objects, ExportIoThreads threads,
+                             OptionHooks optionHooks) {
+        this.driver = driver;
+        this.manager = manager;
         this.exports = exports;
-        this.manager = exports.manager();
-        this.driver = exports.nbdDriver();
+        this.graph = graph;
+        this.objects = objects;
+        this.threads = threads;
+        this.optionHooks = optionHooks;
     }
 
-    void register(CommandRegistry r) {
+    @Override
+    public void register(CommandRegistry r) {
         r.register("nbd-server-start", a -> {
             start(legacyAddress(map(a.get("addr"))), a);
             return null;
@@ -46,17 +66,19 @@ final class NbdServerCommands {
         });
         r.register("nbd-server-add", this::add);
         r.register("nbd-server-remove", this::remove);
-        daemon.optionHooks().set("nbd-server", a -> {
+        optionHooks.set("nbd-server", a -> {
             start(flatAddress(map(a.get("addr"))), a);
             return null;
         });
-        daemon.addShutdownStep(Daemon.ShutdownPhase.EXPORTS, () -> {
-            NbdServer s = driver.server();
-            if (s != null) {
-                driver.setServer(null);
-                s.stop();
-            }
-        });
+    }
+
+    /** Shutdown: stops the server if one runs (its exports are closed already). */
+    public static void stopServer(NbdExportDriver driver) {
+        NbdServer s = driver.server();
+        if (s != null) {
+            driver.setServer(null);
+            s.stop();
+        }
     }
 
     @SuppressWarnings("unchecked")
@@ -78,10 +100,10 @@ final class NbdServerCommands {
         // the address and the credentials are wrong differs)
         TlsCredentials creds = null;
         if (credsId != null) {
-            creds = TlsCredsLookup.serverCredentials(daemon.objects()::get, credsId);
+            creds = TlsCredsLookup.serverCredentials(objects::get, credsId);
         }
         Authz authz = authzId == null ? null : identity -> {
-            Object o = daemon.objects().get(authzId);
+            Object o = objects.get(authzId);
             if (!(o instanceof Authz z)) {
                 throw new EngineException("Cannot find QAuthZ object ID " + authzId);
             }
@@ -89,26 +111,23 @@ final class NbdServerCommands {
         };
         NbdServer s;
         try {
-            s = NbdServer.start(addr, exports.defaultIoThread(), maxConn, hs, creds, authz);
+            s = NbdServer.start(addr, threads.defaultThread(), maxConn, hs, creds, authz);
         } catch (EngineException e) {
             if (creds != null) {
                 creds.release();
             }
             throw QmpError.generic(e.getMessage());
         }
-        io.isthmus.engine.block.BlockGraph graph = daemon.component(io.isthmus.engine.block.BlockGraph.class);
-        if (graph != null) {
-            s.setBitmapLookup((exported, node, name) -> {
-                if (node != null) {
-                    return io.isthmus.engine.export.BlockGraphNodes.lookupBitmap(graph, node, name);
-                }
-                io.isthmus.engine.export.ExportBitmap bm = exported.findBitmap(name);
-                if (bm == null) {
-                    throw new EngineException("Bitmap '" + name + "' is not found");
-                }
-                return bm;
-            });
-        }
+        s.setBitmapLookup((exported, node, name) -> {
+            if (node != null) {
+                return BlockGraphNodes.lookupBitmap(graph, node, name);
+            }
+            io.isthmus.engine.export.ExportBitmap bm = exported.findBitmap(name);
+            if (bm == null) {
+                throw new EngineException("Bitmap '" + name + "' is not found");
+            }
+            return bm;
+        });
         driver.setServer(s);
     }
 
@@ -131,7 +150,7 @@ final class NbdServerCommands {
         opts.put("id", name);
         opts.put("node-name", device);
         boolean writable = Boolean.TRUE.equals(a.get("writable"));
-        io.isthmus.engine.export.ExportableNode node = exports.findNode(device);
+        BlockNode node = graph.find(device);
         if (node == null) {
             throw QmpError.generic("Cannot find device='" + device + "' nor node-name='" + device + "'");
         }

@@ -1,40 +1,44 @@
 package io.isthmus.control.commands;
 
-import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
 import io.isthmus.control.commands.qom.AuthzList;
 import io.isthmus.control.commands.qom.AuthzListFile;
 import io.isthmus.control.commands.qom.AuthzSimple;
 import io.isthmus.control.commands.qom.IothreadObject;
+import io.isthmus.control.commands.qom.ObjectRegistry;
 import io.isthmus.control.commands.qom.ObjectTypes;
 import io.isthmus.control.commands.qom.QomObject;
 import io.isthmus.control.commands.qom.SecretObject;
+import io.isthmus.control.qapi.QapiSchema;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The QOM group: object-add and object-del over the daemon's object registry, and the object types
  * this group implements (iothread, secret, authz-simple, authz-list, authz-listfile). Other groups add
- * types through {@link Daemon#objectTypes()} (the NBD group: tls-creds-x509/psk/anon).
+ * types to the same {@link ObjectTypes} ({@link TlsCredsObjects}: tls-creds-x509/psk/anon).
  */
 public final class QomCommands implements CommandGroup {
-    private final Daemon daemon;
+    private final QapiSchema schema;
+    private final ObjectRegistry objects;
+    private final ObjectTypes types;
 
-    public QomCommands(Daemon daemon) {
-        this.daemon = daemon;
+    public QomCommands(QapiSchema schema, ObjectRegistry objects, ObjectTypes types) {
+        this.schema = schema;
+        this.objects = objects;
+        this.types = types;
     }
 
     @Override
     public void register(CommandRegistry r) {
-        ObjectTypes types = daemon.objectTypes();
         types.register("iothread", IothreadObject::new);
-        types.register("secret", (id, props) -> new SecretObject(id, props, daemon.objects()));
+        types.register("secret", (id, props) -> new SecretObject(id, props, objects));
         types.register("authz-simple", AuthzSimple::new);
         types.register("authz-list", AuthzList::new);
-        types.register("authz-listfile", (id, props) -> new AuthzListFile(id, props, daemon.schema()));
+        types.register("authz-listfile", (id, props) -> new AuthzListFile(id, props, schema));
         r.register("object-add", this::objectAdd);
         r.register("object-del", args -> {
-            daemon.objects().delete((String) args.get("id"));
+            objects.delete((String) args.get("id"));
             return null;
         });
     }
@@ -50,12 +54,12 @@ public final class QomCommands implements CommandGroup {
         Map<String, Object> props = new LinkedHashMap<>(args);
         props.remove("qom-type");
         props.remove("id");
-        QomObject obj = daemon.objectTypes().factory(type).create(id, props);
-        daemon.objects().add(obj);
+        QomObject obj = types.factory(type).create(id, props);
+        objects.add(obj);
         try {
             obj.complete();
         } catch (RuntimeException e) {
-            daemon.objects().delete(id);
+            objects.delete(id);
             throw e;
         }
         return null;

@@ -21,7 +21,7 @@ public final class TlsCredsLookup {
      * {@link TlsCredentials#release()} when done (nbd-server-stop); object-del of the object meanwhile succeeds.
      *
      * @param objects the object registry's lookup by id (returns the object or null), e.g.
-     *                {@code daemon.objects()::get}
+     *                {@code objects::get}
      */
     public static TlsCredentials serverCredentials(Function<String, ?> objects, String id) {
         TlsCredentials creds = credentials(objects, id);

@@ -19,19 +19,20 @@ import java.util.Map;
  * meta-type}); the result is immutable.
  */
 final class Introspector {
-    private final QapiSchema schema;
+    private final QapiTypes types;
     private final List<Object> trees = new ArrayList<>();
     private final List<String> usedTypes = new ArrayList<>();
     private final Map<String, Boolean> used = new HashMap<>();
     private final Map<String, String> nameMap = new HashMap<>();
 
-    private Introspector(QapiSchema schema) {
-        this.schema = schema;
+    private Introspector(QapiTypes types) {
+        this.types = types;
     }
 
-    static List<Object> introspect(QapiSchema schema) {
-        Introspector in = new Introspector(schema);
-        for (Object e : schema.entities()) {
+    /** The SchemaInfo list of {@code entities} (the schema's commands and events, in definition order). */
+    static List<Object> introspect(QapiTypes types, List<Object> entities) {
+        Introspector in = new Introspector(types);
+        for (Object e : entities) {
             switch (e) {
                 case QapiCommand c -> in.command(c);
                 case QapiEvent ev -> in.event(ev);
@@ -54,16 +55,16 @@ final class Introspector {
 
     /** introspect.py's {@code _use_type}: records the type as used and returns its wire name. */
     private String useType(String typeName) {
-        QapiType t = schema.type(typeName);
+        QapiType t = types.get(typeName);
         if (isInt(t)) {
             typeName = "int";
-        } else if (t instanceof QapiType.Array a && isInt(schema.type(a.elementType()))) {
+        } else if (t instanceof QapiType.Array a && isInt(types.get(a.elementType()))) {
             typeName = "[int]";
         }
         if (used.putIfAbsent(typeName, Boolean.TRUE) == null) {
             usedTypes.add(typeName);
         }
-        t = schema.type(typeName);
+        t = types.get(typeName);
         return switch (t) {
             case QapiType.Builtin b -> b.name();
             case QapiType.Array a -> "[" + useType(a.elementType()) + "]";
@@ -88,7 +89,7 @@ final class Introspector {
     }
 
     private void visitType(String typeName) {
-        QapiType t = schema.type(typeName);
+        QapiType t = types.get(typeName);
         Map<String, Object> obj = new LinkedHashMap<>();
         switch (t) {
             case QapiType.Builtin b -> {

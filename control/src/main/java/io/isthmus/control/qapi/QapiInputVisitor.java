@@ -27,7 +27,7 @@ final class QapiInputVisitor {
     private static final BigInteger I64_MIN = BigInteger.valueOf(Long.MIN_VALUE);
     private static final BigInteger I64_MAX = BigInteger.valueOf(Long.MAX_VALUE);
 
-    private final QapiSchema schema;
+    private final QapiTypes types;
     private final boolean keyval;
     /** Open containers, innermost last. */
     private final ArrayList<Frame> stack = new ArrayList<>();
@@ -43,15 +43,15 @@ final class QapiInputVisitor {
         }
     }
 
-    QapiInputVisitor(QapiSchema schema, boolean keyval) {
-        this.schema = schema;
+    QapiInputVisitor(QapiTypes types, boolean keyval) {
+        this.types = types;
         this.keyval = keyval;
     }
 
     /** Visits {@code value} (present, non-null) as {@code typeName} under member {@code name}. */
     Object visit(String name, String typeName, Object value) {
         // if/instanceof rather than a pattern switch: no invokedynamic bootstrap on the first command
-        QapiType t = schema.type(typeName);
+        QapiType t = types.get(typeName);
         if (t instanceof QapiType.Builtin b) {
             return visitBuiltin(name, b.name(), value);
         } else if (t instanceof QapiType.Struct s) {
@@ -96,7 +96,7 @@ final class QapiInputVisitor {
         }
         if (s.isUnion()) {
             String branch = s.variants().get((String) out.get(s.tag()));
-            visitMembers((QapiType.Struct) schema.type(branch), in, out, consumed);
+            visitMembers((QapiType.Struct) types.get(branch), in, out, consumed);
         }
     }
 
@@ -131,7 +131,7 @@ final class QapiInputVisitor {
 
     private Object visitAlternate(String name, QapiType.Alternate a, Object value) {
         for (QapiMember branch : a.branches()) {
-            if (matches(schema.type(branch.type()), value)) {
+            if (matches(types.get(branch.type()), value)) {
                 return visit(name, branch.type(), value);
             }
         }

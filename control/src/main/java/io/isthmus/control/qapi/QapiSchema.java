@@ -21,14 +21,15 @@ public final class QapiSchema {
 
     private static volatile QapiSchema instance;
 
-    private final Map<String, QapiType> types;
+    private final QapiTypes types;
     private final Map<String, QapiCommand> commands;
     private final Map<String, QapiEvent> events;
+    /** Commands and events in definition order. */
     private final List<Object> entities;
     private volatile List<Object> introspection;
 
     private QapiSchema(SchemaBuilder b) {
-        this.types = Collections.unmodifiableMap(b.types);
+        this.types = new QapiTypes(b.types);
         this.commands = Collections.unmodifiableMap(b.commands);
         this.events = Collections.unmodifiableMap(b.events);
         this.entities = List.copyOf(b.entities);
@@ -83,24 +84,11 @@ public final class QapiSchema {
 
     /** The type named {@code name} (array types are named {@code [element]}); throws if unknown. */
     public QapiType type(String name) {
-        QapiType t = types.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException("no QAPI type '" + name + "'");
-        }
-        return t;
+        return types.get(name);
     }
 
     public boolean hasType(String name) {
-        return types.containsKey(name);
-    }
-
-    Map<String, QapiType> types() {
-        return types;
-    }
-
-    /** Commands and events in definition order. */
-    List<Object> entities() {
-        return entities;
+        return types.has(name);
     }
 
     /**
@@ -122,7 +110,7 @@ public final class QapiSchema {
         if (c == null) {
             throw new IllegalArgumentException("no QAPI command '" + command + "'");
         }
-        return (Map<String, Object>) new QapiInputVisitor(this, false).visit(null, c.argType(), args);
+        return (Map<String, Object>) new QapiInputVisitor(types, false).visit(null, c.argType(), args);
     }
 
     /**
@@ -130,7 +118,7 @@ public final class QapiSchema {
      * {@code --blockdev '{...}'}) and returns it normalized like {@link #parseArguments}.
      */
     public Object parseType(String typeName, Object value) throws QmpError {
-        return new QapiInputVisitor(this, false).visit(null, typeName, value);
+        return new QapiInputVisitor(types, false).visit(null, typeName, value);
     }
 
     /** Checks a JSON value against a type, throwing QEMU's error for the first problem. */
@@ -144,14 +132,14 @@ public final class QapiSchema {
      */
     @SuppressWarnings("unchecked")
     public Map<String, Object> keyvalToArguments(String typeName, Map<String, Object> keyvalTree) throws QmpError {
-        return (Map<String, Object>) new QapiInputVisitor(this, true).visit(null, typeName, keyvalTree);
+        return (Map<String, Object>) new QapiInputVisitor(types, true).visit(null, typeName, keyvalTree);
     }
 
     /** The {@code query-qmp-schema} value: SchemaInfo entries with masked type names. */
     public List<Object> introspect() {
         List<Object> r = introspection;
         if (r == null) {
-            r = Introspector.introspect(this);
+            r = Introspector.introspect(types, entities);
             introspection = r;
         }
         return r;

@@ -1,34 +1,70 @@
 package io.isthmus.control.qmp;
 
-import io.isthmus.control.Daemon;
 import io.isthmus.control.QmpError;
+import io.isthmus.control.commands.CommandGroup;
+import io.isthmus.control.commands.CommandRegistry;
 import io.isthmus.control.json.JsonParseException;
 import io.isthmus.control.json.QDictOrder;
+import io.isthmus.control.qapi.QapiSchema;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * QEMU's qmp_dispatch(): checks the request envelope, finds the command, validates its arguments and
  * runs it, producing the reply with QEMU's texts: {@code {"return": ..., "id": ...}} or
  * {@code {"id": ..., "error": {"class": ..., "desc": ...}}} (the writer puts members in QEMU's order).
+ *
+ * <p>It also serves {@code qmp_capabilities} (as QEMU's monitor code does, not a command group): the command
+ * negotiates on the client whose request is being dispatched.
+ *
+ * <p>Threads: in-band requests and {@code qmp_capabilities} on the control thread; out-of-band requests on a
+ * monitor's reader thread (they read only the schema and the registry, fixed after start-up).
  */
-final class QmpDispatcher {
-    private QmpDispatcher() {
+public final class QmpDispatcher implements CommandGroup {
+    private final QapiSchema schema;
+    private final CommandRegistry commands;
+    /** The client whose in-band command runs now (control thread); null for command-line options. */
+    private QmpCapabilities current;
+
+    public QmpDispatcher(QapiSchema schema, CommandRegistry commands) {
+        this.schema = schema;
+        this.commands = commands;
     }
 
-    /** An in-band request or a parse error; control thread. */
-    static Map<String, Object> dispatchInBand(Daemon daemon, QmpSession session, Object request,
-                                              JsonParseException parseError) {
+    @Override
+    public void register(CommandRegistry r) {
+        r.register("qmp_capabilities", this::qmpCapabilities);
+    }
+
+    private Object qmpCapabilities(Map<String, Object> args) throws QmpError {
+        QmpCapabilities session = current;
+        if (session == null) {
+            throw QmpError.generic("qmp_capabilities is only available on a QMP monitor");
+        }
+        List<String> enable = new ArrayList<>();
+        if (args.get("enable") instanceof List<?> l) {
+            for (Object o : l) {
+                enable.add((String) o);
+            }
+        }
+        session.negotiate(enable);
+        return null;
+    }
+
+    /** An in-band request or a parse error from the client whose negotiation state is {@code session}. */
+    Map<String, Object> dispatchInBand(QmpCapabilities session, Object request, JsonParseException parseError) {
         if (parseError != null) {
             return errorResponse(QmpError.generic(parseError.getMessage()), null);
         }
         boolean negotiating = !session.negotiated();
         Map<String, Object> rsp;
-        daemon.setCurrentSession(session);
+        current = session;
         try {
-            rsp = dispatch(daemon, session, request, negotiating, session.oobEnabled());
+            rsp = dispatch(request, negotiating, session.oobEnabled());
         } finally {
-            daemon.setCurrentSession(null);
+            current = null;
         }
         if (negotiating && rsp.get("error") instanceof Map<?, ?> err
                 && QmpError.COMMAND_NOT_FOUND.equals(err.get("class"))) {
@@ -44,11 +80,11 @@ final class QmpDispatcher {
      * An {@code exec-oob} request; monitor reader thread. No command Isthmus serves allows OOB (none in
      * QSD 7.2 does), so this only ever checks the envelope and answers with an error.
      */
-    static Map<String, Object> dispatchOutOfBand(Daemon daemon, QmpSession session, Map<String, Object> request) {
+    Map<String, Object> dispatchOutOfBand(QmpCapabilities session, Map<String, Object> request) {
         Object id = request.get("id");
         try {
             String command = checkEnvelope(request, session.oobEnabled());
-            if (!session.negotiated() || !daemon.schema().hasCommand(command) || !daemon.commands().has(command)) {
+            if (!session.negotiated() || !schema.hasCommand(command) || !commands.has(command)) {
                 throw new QmpError(QmpError.COMMAND_NOT_FOUND, "The command " + command + " has not been found");
             }
             throw QmpError.generic("The command " + command + " does not support OOB");
@@ -63,8 +99,7 @@ final class QmpDispatcher {
         }
     }
 
-    private static Map<String, Object> dispatch(Daemon daemon, QmpSession session, Object request,
-                                                boolean negotiating, boolean allowOob) {
+    private Map<String, Object> dispatch(Object request, boolean negotiating, boolean allowOob) {
         if (!(request instanceof Map<?, ?> raw)) {
             return errorResponse(QmpError.generic("QMP input must be a JSON object"), null);
         }
@@ -75,17 +110,17 @@ final class QmpDispatcher {
         try {
             String command = checkEnvelope(dict, allowOob);
             boolean oob = !dict.containsKey("execute");
-            boolean found = negotiating ? command.equals("qmp_capabilities") : daemon.commands().serves(command);
+            boolean found = negotiating ? command.equals("qmp_capabilities") : commands.serves(command);
             if (!found) {
                 throw new QmpError(QmpError.COMMAND_NOT_FOUND, "The command " + command + " has not been found");
             }
-            if (oob && !daemon.schema().allowsOob(command)) {
+            if (oob && !schema.allowsOob(command)) {
                 throw QmpError.generic("The command " + command + " does not support OOB");
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> args = dict.containsKey("arguments")
                     ? (Map<String, Object>) dict.get("arguments") : new LinkedHashMap<>();
-            ret = daemon.commands().execute(command, args);
+            ret = commands.execute(command, args);
         } catch (QmpError e) {
             return errorResponse(e, id);
         } catch (RuntimeException e) {

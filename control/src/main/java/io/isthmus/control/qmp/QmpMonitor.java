@@ -1,38 +1,34 @@
 package io.isthmus.control.qmp;
 
-import io.isthmus.control.Daemon;
+import io.isthmus.control.ControlLoop;
 import java.io.IOException;
 
 /**
  * A QMP monitor ({@code --monitor chardev=X[,pretty=on]}): serves its chardev's clients one at a time,
  * each a fresh {@link QmpSession} (greeting, negotiation), on a reader thread of its own.
  */
-public final class QmpMonitor {
-    private final Daemon daemon;
+final class QmpMonitor {
     private final Chardev chardev;
     private final boolean pretty;
-    private final Thread thread;
+    private final QmpEvents events;
+    private final QmpDispatcher dispatcher;
+    private final ControlLoop loop;
     private volatile QmpSession current;
     private volatile boolean closed;
 
-    QmpMonitor(Daemon daemon, Chardev chardev, boolean pretty) {
-        this.daemon = daemon;
+    QmpMonitor(Chardev chardev, boolean pretty, QmpEvents events, QmpDispatcher dispatcher, ControlLoop loop) {
         this.chardev = chardev;
         this.pretty = pretty;
-        this.thread = new Thread(this::run, "qmp-" + chardev.id());
-        this.thread.setDaemon(true);
+        this.events = events;
+        this.dispatcher = dispatcher;
+        this.loop = loop;
     }
 
+    /** Starts the monitor's reader thread. */
     void start() {
+        Thread thread = new Thread(this::run, "qmp-" + chardev.id());
+        thread.setDaemon(true);
         thread.start();
-    }
-
-    public boolean pretty() {
-        return pretty;
-    }
-
-    public Chardev chardev() {
-        return chardev;
     }
 
     private void run() {
@@ -51,13 +47,13 @@ public final class QmpMonitor {
             if (conn == null) {
                 return;
             }
-            QmpSession s = new QmpSession(daemon, this, conn, "qmp-" + chardev.id() + "-" + (n++));
+            QmpSession s = new QmpSession(conn, "qmp-" + chardev.id() + "-" + (n++), pretty, dispatcher, loop);
             current = s;
-            daemon.events().attach(s);
+            events.attach(s);
             try {
                 s.serve();
             } finally {
-                daemon.events().detach(s);
+                events.detach(s);
                 current = null;
             }
         }
@@ -68,7 +64,7 @@ public final class QmpMonitor {
         closed = true;
         QmpSession s = current;
         if (s != null) {
-            daemon.events().detach(s);
+            events.detach(s);
             s.closeFlushed(1000);
         }
     }

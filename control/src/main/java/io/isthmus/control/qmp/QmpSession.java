@@ -1,7 +1,6 @@
 package io.isthmus.control.qmp;
 
-import io.isthmus.control.Daemon;
-import io.isthmus.control.QmpError;
+import io.isthmus.control.ControlLoop;
 import io.isthmus.control.Version;
 import io.isthmus.control.json.Json;
 import io.isthmus.control.json.JsonParseException;
@@ -23,37 +22,39 @@ import java.util.concurrent.Semaphore;
  * before it parses further input (replies strictly in order); with {@code oob}, up to 8 in-band
  * commands may wait, and {@code exec-oob} requests are answered at once from the reader thread.
  */
-public final class QmpSession {
+final class QmpSession {
     /** QEMU's QMP_REQ_QUEUE_LEN_MAX. */
     static final int QUEUE_MAX = 8;
 
-    private final Daemon daemon;
-    private final QmpMonitor monitor;
     private final ClientConnection conn;
+    private final boolean pretty;
+    private final QmpDispatcher dispatcher;
+    private final ControlLoop loop;
     private final OutputQueue out;
-    private final JsonStreamParser parser = new JsonStreamParser(this::onMessage);
+    private final QmpCapabilities capabilities = new QmpCapabilities();
     private final Semaphore inFlight = new Semaphore(QUEUE_MAX);
-    private volatile boolean negotiated;
-    private volatile boolean oobEnabled;
 
-    QmpSession(Daemon daemon, QmpMonitor monitor, ClientConnection conn, String name) {
-        this.daemon = daemon;
-        this.monitor = monitor;
+    /**
+     * @param pretty whether replies and events are pretty-printed (the monitor's {@code pretty})
+     * @param loop   the control thread, where in-band commands run
+     */
+    QmpSession(ClientConnection conn, String name, boolean pretty, QmpDispatcher dispatcher, ControlLoop loop) {
         this.conn = conn;
+        this.pretty = pretty;
+        this.dispatcher = dispatcher;
+        this.loop = loop;
         this.out = new OutputQueue(conn, name + "-out");
     }
 
-    public boolean negotiated() {
-        return negotiated;
-    }
-
-    public boolean oobEnabled() {
-        return oobEnabled;
+    /** True once qmp_capabilities succeeded (events go only to negotiated clients). */
+    boolean negotiated() {
+        return capabilities.negotiated();
     }
 
     /** Reader loop: greeting, then input until the client leaves. */
     void serve() {
         send(greeting());
+        JsonStreamParser parser = new JsonStreamParser(this::onMessage);
         byte[] buf = new byte[8192];
         try {
             while (true) {
@@ -84,38 +85,22 @@ public final class QmpSession {
     }
 
     /** Queues one message (reply or event) for the client, CRLF-terminated. */
-    public void send(Map<String, Object> message) {
-        String text = monitor.pretty() ? Json.writePretty(message).replace("\n", "\r\n") : Json.write(message);
+    void send(Map<String, Object> message) {
+        String text = pretty ? Json.writePretty(message).replace("\n", "\r\n") : Json.write(message);
         out.offer((text + "\r\n").getBytes(StandardCharsets.US_ASCII));
-    }
-
-    /** qmp_capabilities on this session (control thread). */
-    public void negotiate(List<String> enable) throws QmpError {
-        if (negotiated) {
-            throw new QmpError(QmpError.COMMAND_NOT_FOUND, "Capabilities negotiation is already complete, command ignored");
-        }
-        boolean oob = false;
-        for (String cap : enable) {
-            if (!"oob".equals(cap)) {
-                throw QmpError.generic("Capability " + cap + " not available");
-            }
-            oob = true;
-        }
-        oobEnabled = oob;
-        negotiated = true;
     }
 
     private void onMessage(Object value, JsonParseException error) {
         if (value instanceof Map<?, ?> m && m.containsKey("exec-oob") && !m.containsKey("execute")) {
             // out-of-band: answered right away, ahead of queued in-band commands
-            send(QmpDispatcher.dispatchOutOfBand(daemon, this, castMap(m)));
+            send(dispatcher.dispatchOutOfBand(capabilities, castMap(m)));
             return;
         }
-        inFlight.acquireUninterruptibly(oobEnabled ? 1 : QUEUE_MAX);
-        int permits = oobEnabled ? 1 : QUEUE_MAX;
-        daemon.loop().post(() -> {
+        int permits = capabilities.oobEnabled() ? 1 : QUEUE_MAX;
+        inFlight.acquireUninterruptibly(permits);
+        loop.post(() -> {
             try {
-                Map<String, Object> rsp = QmpDispatcher.dispatchInBand(daemon, this, value, error);
+                Map<String, Object> rsp = dispatcher.dispatchInBand(capabilities, value, error);
                 send(rsp);
             } finally {
                 inFlight.release(permits);

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the authz-listfile file format, its refresh and its QEMU error texts, secrets, and the registry's thread use.
  */
 class AuthzTest {
-    private final Daemon daemon = new Daemon(QapiSchema.load(), () -> { });
+    private final Daemon daemon = Daemon.create(QapiSchema.load());
 
     @SuppressWarnings("unchecked")
     private void add(String json) throws Exception {

@@ -21,7 +21,7 @@ class CommandCoverageTest {
     @Test
     void schemaAndHandlersMatch() {
         QapiSchema schema = QapiSchema.load();
-        Daemon daemon = new Daemon(schema, () -> { });
+        Daemon daemon = Daemon.create(schema);
         Set<String> handlers = daemon.commands().names();
 
         Set<String> withoutSchema = new TreeSet<>(handlers);

@@ -185,7 +185,7 @@ class CliDifferentialTest {
     Stream<DynamicTest> objectHelp() {
         assumeTrue(DiffSupport.integrationEnabled(), "integration tests disabled (isthmus.it=false)");
         assumeTrue(DaemonUnderTest.qsdAvailable(), "qemu-storage-daemon is not installed");
-        java.util.Set<String> types = new io.isthmus.control.Daemon(io.isthmus.control.qapi.QapiSchema.load(), () -> { })
+        java.util.Set<String> types = io.isthmus.control.Daemon.create(io.isthmus.control.qapi.QapiSchema.load())
                 .objectTypes().names();
         List<String> args = new ArrayList<>();
         for (String t : types) {

@@ -32,7 +32,7 @@ class MonitorTest {
 
     @BeforeEach
     void start() throws Exception {
-        daemon = new Daemon(QapiSchema.load(), () -> daemon.loop().stop());
+        daemon = Daemon.create(QapiSchema.load());
         for (String id : new String[] {"m1", "m2"}) {
             daemon.chardevs().create(Map.of("backend", "socket", "id", id, "path", dir.resolve(id).toString(),
                     "server", "on", "wait", "off"), s -> { });
