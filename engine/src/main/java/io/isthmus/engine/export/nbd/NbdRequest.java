@@ -1,5 +1,6 @@
 package io.isthmus.engine.export.nbd;
 
+import io.isthmus.bindings.Errno;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -68,7 +69,7 @@ public final class NbdRequest {
         if ((type == Nbd.CMD_READ || type == Nbd.CMD_CACHE) && effectLength > Nbd.MAX_BUFFER_SIZE) {
             error = "len (" + Long.toUnsignedString(effectLength) + " ) is larger than max len ("
                     + Nbd.MAX_BUFFER_SIZE + ")";
-            return -22;
+            return -Errno.EINVAL;
         }
         if ((exportFlags & Nbd.FLAG_READ_ONLY) != 0
                 && (type == Nbd.CMD_WRITE || type == Nbd.CMD_WRITE_ZEROES || type == Nbd.CMD_TRIM)) {
@@ -79,7 +80,7 @@ public final class NbdRequest {
                 || Long.compareUnsigned(effectLength, exportSize - offset) > 0) {
             error = "operation past EOF; From: " + Long.toUnsignedString(offset) + ", Len: "
                     + Long.toUnsignedString(effectLength) + ", Size: " + exportSize;
-            return (type == Nbd.CMD_WRITE || type == Nbd.CMD_WRITE_ZEROES) ? -28 : -22;
+            return (type == Nbd.CMD_WRITE || type == Nbd.CMD_WRITE_ZEROES) ? -Errno.ENOSPC : -Errno.EINVAL;
         }
         int valid = Nbd.CMD_FLAG_FUA;
         if (type == Nbd.CMD_READ && structured) {
@@ -98,11 +99,11 @@ public final class NbdRequest {
         if ((flags & ~valid) != 0) {
             error = "unsupported flags for command " + Nbd.cmdName(type) + " (got 0x" + Integer.toHexString(flags)
                     + ")";
-            return -22;
+            return -Errno.EINVAL;
         }
         if (type > Nbd.CMD_BLOCK_STATUS) {
             error = "invalid request type (" + type + ") received";
-            return -22;
+            return -Errno.EINVAL;
         }
         return 0;
     }

@@ -171,7 +171,7 @@ final class NbdSlot extends ExportRequest {
         int err = r.check(effect, conn.size, conn.exportFlags, conn.structured, conn.extended);
         if (err < 0) {
             // QEMU (nbd_trip) sends every request-check failure as EINVAL, whatever the check returned
-            genericReply(-22, bytes(r.error));
+            genericReply(-Errno.EINVAL, bytes(r.error));
             return;
         }
         switch (r.type) {
@@ -220,7 +220,7 @@ final class NbdSlot extends ExportRequest {
                 }
             }
             case Nbd.CMD_BLOCK_STATUS -> startBlockStatus();
-            default -> genericReply(-22, bytes("invalid request type (" + r.type + ") received"));
+            default -> genericReply(-Errno.EINVAL, bytes("invalid request type (" + r.type + ") received"));
         }
     }
 
@@ -447,11 +447,11 @@ final class NbdSlot extends ExportRequest {
 
     private void startBlockStatus() {
         if (effect == 0) {
-            genericReply(-22, bytes("need non-zero length"));
+            genericReply(-Errno.EINVAL, bytes("need non-zero length"));
             return;
         }
         if (ctxCount == 0) {
-            genericReply(-22, bytes("CMD_BLOCK_STATUS not negotiated"));
+            genericReply(-Errno.EINVAL, bytes("CMD_BLOCK_STATUS not negotiated"));
             return;
         }
         ctxIndex = 0;
