@@ -74,7 +74,7 @@ public final class NbdRequest {
         if ((exportFlags & Nbd.FLAG_READ_ONLY) != 0
                 && (type == Nbd.CMD_WRITE || type == Nbd.CMD_WRITE_ZEROES || type == Nbd.CMD_TRIM)) {
             error = "Export is read-only";
-            return -30;
+            return -Errno.EROFS;
         }
         if (Long.compareUnsigned(offset, exportSize) > 0
                 || Long.compareUnsigned(effectLength, exportSize - offset) > 0) {
