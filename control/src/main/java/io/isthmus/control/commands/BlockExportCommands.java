@@ -7,11 +7,9 @@ import io.isthmus.engine.EngineException;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.export.BlockExport;
 import io.isthmus.engine.export.BlockGraphNodes;
+import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportManager;
-import io.isthmus.engine.export.ExportOptions;
-import io.isthmus.engine.export.NodeResolver;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
-import io.isthmus.engine.export.nbd.NbdExportOptions;
 import io.isthmus.engine.loop.IoThread;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,10 +51,6 @@ public final class BlockExportCommands implements CommandGroup {
     }
 
     io.isthmus.engine.export.ExportableNode findNode(String name) {
-        NodeResolver r = daemon.component(NodeResolver.class);
-        if (r != null) {
-            return r.find(name);
-        }
         BlockGraph g = daemon.component(BlockGraph.class);
         return g == null ? null : BlockGraphNodes.resolver(g).find(name);
     }
@@ -102,49 +96,14 @@ public final class BlockExportCommands implements CommandGroup {
         }
     }
 
+    /** block-export-add and --export: the engine reads the common members and the type's driver its own. */
     Object add(Map<String, Object> a) throws QmpError {
-        String type = (String) a.get("type");
-        List<String> threads = null;
-        boolean list = false;
-        Object io = a.get("iothread");
-        if (io instanceof String s) {
-            threads = List.of(s);
-        } else if (io instanceof List<?> l) {
-            threads = new ArrayList<>();
-            for (Object o : l) {
-                threads.add((String) o);
-            }
-            list = true;
-        }
-        Object typeOptions = null;
-        if ("nbd".equals(type)) {
-            List<NbdExportOptions.BitmapRef> bitmaps = null;
-            if (a.get("bitmaps") instanceof List<?> l) {
-                bitmaps = new ArrayList<>();
-                for (Object o : l) {
-                    if (o instanceof String s) {
-                        bitmaps.add(new NbdExportOptions.BitmapRef(null, s));
-                    } else if (o instanceof Map<?, ?> m) {
-                        bitmaps.add(new NbdExportOptions.BitmapRef((String) m.get("node"), (String) m.get("name")));
-                    }
-                }
-            }
-            typeOptions = new NbdExportOptions((String) a.get("name"), (String) a.get("description"), bitmaps,
-                    bool(a, "allocation-depth"));
-        }
-        ExportOptions o = new ExportOptions(type, (String) a.get("id"), (String) a.get("node-name"),
-                bool(a, "writable"), bool(a, "writethrough"), threads, list, bool(a, "fixed-iothread"),
-                bool(a, "allow-inactive"), typeOptions);
         try {
-            manager.add(o);
+            manager.add(ExportArgs.of(a));
         } catch (EngineException e) {
             throw QmpError.generic(e.getMessage());
         }
         return null;
-    }
-
-    private static boolean bool(Map<String, Object> a, String k) {
-        return Boolean.TRUE.equals(a.get(k));
     }
 
     Object del(Map<String, Object> a) throws QmpError {

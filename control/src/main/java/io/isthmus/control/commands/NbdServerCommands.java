@@ -6,6 +6,7 @@ import io.isthmus.engine.EngineException;
 import io.isthmus.engine.export.BlockExport;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.nbd.NbdAddress;
+import io.isthmus.engine.export.nbd.NbdBitmaps;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
 import io.isthmus.engine.export.nbd.NbdServer;
 import io.isthmus.engine.tls.Authz;
@@ -98,16 +99,7 @@ final class NbdServerCommands {
         }
         io.isthmus.engine.block.BlockGraph graph = daemon.component(io.isthmus.engine.block.BlockGraph.class);
         if (graph != null) {
-            s.setBitmapLookup((exported, node, name) -> {
-                if (node != null) {
-                    return io.isthmus.engine.export.BlockGraphNodes.lookupBitmap(graph, node, name);
-                }
-                io.isthmus.engine.export.ExportBitmap bm = exported.findBitmap(name);
-                if (bm == null) {
-                    throw new EngineException("Bitmap '" + name + "' is not found");
-                }
-                return bm;
-            });
+            s.setBitmapLookup(NbdBitmaps.inGraph(graph));
         }
         driver.setServer(s);
     }

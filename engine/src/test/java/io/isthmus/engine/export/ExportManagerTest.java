@@ -36,7 +36,7 @@ class ExportManagerTest {
     ExportManager manager(boolean multi) {
         MemNode n = new MemNode("n", 1 << 20, false);
         ExportManager m = new ExportManager(name -> name.equals("n") ? n : null, name -> null, () -> null, Runnable::run);
-        m.registerDriver(new ExportDriver() {
+        m.registerDriver(new ExportDriver<String>() {
             @Override
             public String type() {
                 return "fake";
@@ -53,7 +53,12 @@ class ExportManagerTest {
             }
 
             @Override
-            public BlockExport create(ExportOptions o, NodeAccess node, IoThread[] t) {
+            public String parseOptions(ExportArgs args) {
+                return args.string("fake-member");
+            }
+
+            @Override
+            public BlockExport create(ExportOptions o, String fakeMember, NodeAccess node, IoThread[] t) {
                 FakeExport e = new FakeExport(o, node, t);
                 created.add(e);
                 return e;
@@ -64,13 +69,13 @@ class ExportManagerTest {
     }
 
     static ExportOptions opts(String id, List<String> threads, boolean list, boolean fixed, boolean inactive) {
-        return new ExportOptions("fake", id, "n", false, false, threads, list, fixed, inactive, null);
+        return new ExportOptions("fake", id, "n", false, false, threads, list, fixed, inactive);
     }
 
     @Test
     void deletedFiresOnlyWhenTheLastReferenceGoes() throws Exception {
         ExportManager m = manager(false);
-        m.add(opts("e", null, false, false, false));
+        m.add(opts("e", null, false, false, false), ExportArgs.EMPTY);
         FakeExport e = created.get(0);
         e.ref(); // a client
         assertEquals("export 'e' still in use",
@@ -92,16 +97,17 @@ class ExportManagerTest {
     void commonChecks() {
         ExportManager m = manager(false);
         assertEquals("Cannot use fixed-iothread for a multi-threaded export", assertThrows(EngineException.class,
-                () -> m.add(opts("e", List.of("a"), true, true, false))).getMessage());
+                () -> m.add(opts("e", List.of("a"), true, true, false), ExportArgs.EMPTY)).getMessage());
         assertEquals("No driver found for the requested export type", assertThrows(EngineException.class,
-                () -> m.add(new ExportOptions("nbd", "e", "n", false, false, null, false, false, false, null)))
+                () -> m.add(new ExportOptions("nbd", "e", "n", false, false, null, false, false, false),
+                        ExportArgs.EMPTY))
                 .getMessage());
         assertEquals("The set of I/O threads must not be empty", assertThrows(EngineException.class,
-                () -> m.add(opts("e", List.of(), true, false, false))).getMessage());
+                () -> m.add(opts("e", List.of(), true, false, false), ExportArgs.EMPTY)).getMessage());
         assertEquals("iothread \"nothread\" not found", assertThrows(EngineException.class,
-                () -> m.add(opts("e", List.of("nothread"), false, false, false))).getMessage());
+                () -> m.add(opts("e", List.of("nothread"), false, false, false), ExportArgs.EMPTY)).getMessage());
         assertEquals("Export type does not support inactive exports", assertThrows(EngineException.class,
-                () -> m.add(opts("e", null, false, false, true))).getMessage());
+                () -> m.add(opts("e", null, false, false, true), ExportArgs.EMPTY)).getMessage());
         assertTrue(created.isEmpty());
     }
 }

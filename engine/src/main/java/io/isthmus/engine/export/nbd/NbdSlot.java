@@ -3,7 +3,6 @@ package io.isthmus.engine.export.nbd;
 import io.isthmus.bindings.Errno;
 import io.isthmus.engine.block.BlockCallback;
 import io.isthmus.engine.block.BlockRequest;
-import io.isthmus.engine.export.ExportBitmap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -501,7 +500,7 @@ final class NbdSlot implements BlockCallback {
         ctxEnd = r.offset + effect;
         int id = ctxIds[ctxIndex];
         if (id >= Nbd.META_ID_DIRTY_BITMAP) {
-            ExportBitmap bm = conn.exp.bitmap(id - Nbd.META_ID_DIRTY_BITMAP);
+            NbdBitmap bm = conn.exp.bitmap(id - Nbd.META_ID_DIRTY_BITMAP);
             while (ctxPos < ctxEnd) {
                 long end = bm.runEnd(ctxPos, ctxEnd);
                 if (end <= ctxPos) {
