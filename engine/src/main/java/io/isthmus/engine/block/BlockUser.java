@@ -127,26 +127,31 @@ public final class BlockUser extends BlockParent {
 
     void drainedBegin() {
         if (drainDepth++ == 0) {
-            Listener l = listener;
-            if (l != null) {
-                l.drainedBegin();
-            }
+            tell(Listener::drainedBegin);
         }
     }
 
     void drainedEnd() {
         if (drainDepth > 0 && --drainDepth == 0) { // a user attached during a section hears no unpaired end
-            Listener l = listener;
-            if (l != null) {
-                l.drainedEnd();
-            }
+            tell(Listener::drainedEnd);
         }
     }
 
     void lengthChanged(long length) {
+        tell(l -> l.lengthChanged(length));
+    }
+
+    /** A listener's failure is logged: it must not leave the node's drained section or resize half done. */
+    private void tell(java.util.function.Consumer<Listener> event) {
         Listener l = listener;
-        if (l != null) {
-            l.lengthChanged(length);
+        if (l == null) {
+            return;
+        }
+        try {
+            event.accept(l);
+        } catch (RuntimeException e) {
+            System.getLogger(BlockUser.class.getName()).log(System.Logger.Level.WARNING,
+                    "listener of a user of node '" + node.nodeName() + "' failed", e);
         }
     }
 
