@@ -1,10 +1,10 @@
 package io.isthmus.benchmarks.nbd;
 
+import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.ExportOptions;
 import io.isthmus.engine.export.nbd.NbdAddress;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
-import io.isthmus.engine.export.nbd.NbdExportOptions;
 import io.isthmus.engine.export.nbd.NbdServer;
 import io.isthmus.engine.loop.IoThread;
 import java.util.ArrayList;
@@ -35,8 +35,8 @@ public final class NbdNullServer {
         m.registerDriver(d);
         d.setServer(NbdServer.start(NbdAddress.unix(socket), main, 100, 10, null, null));
         List<String> names = threads > 1 ? io.stream().map(IoThread::name).toList() : null;
-        m.add(new ExportOptions("nbd", "e", "disk", true, false, names, threads > 1, false, false,
-                new NbdExportOptions(null, null, null, false)));
+        m.add(new ExportOptions("nbd", "e", "disk", true, false, names, threads > 1, false, false),
+                ExportArgs.EMPTY);
         System.out.println("ready " + ProcessHandle.current().pid());
         Thread.currentThread().join();
     }

@@ -1,9 +1,9 @@
 package io.isthmus.benchmarks.nbd;
 
 import io.isthmus.engine.block.BlockRequest;
-import io.isthmus.engine.export.ExportBitmap;
 import io.isthmus.engine.export.ExportableNode;
 import io.isthmus.engine.export.NodeAccess;
+import io.isthmus.engine.export.NodeListener;
 
 /**
  * A null-co stand-in for benchmarks: reads leave the buffer as it is (null-co with read-zeroes=off), writes are
@@ -30,7 +30,7 @@ public final class NullNode implements ExportableNode, NodeAccess {
     }
 
     @Override
-    public NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough) {
+    public NodeAccess attach(String user, int perms, int shared, boolean writethrough) {
         return this;
     }
 
@@ -60,8 +60,13 @@ public final class NullNode implements ExportableNode, NodeAccess {
     }
 
     @Override
-    public ExportBitmap findBitmap(String bmName) {
-        return null;
+    public void truncate(long newLength) {
+        throw new UnsupportedOperationException("the benchmark's null node has a fixed size");
+    }
+
+    @Override
+    public void setListener(NodeListener listener) {
+        // fixed size, never drained
     }
 
     @Override

@@ -3,9 +3,8 @@ package io.isthmus.control.commands;
 import io.isthmus.control.QmpError;
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.export.BlockExport;
+import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportManager;
-import io.isthmus.engine.export.ExportOptions;
-import io.isthmus.engine.export.nbd.NbdExportOptions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,49 +33,14 @@ public final class BlockExportCommands implements CommandGroup {
         r.register("query-block-exports", args -> query());
     }
 
+    /** block-export-add and --export: the engine reads the common members and the type's driver its own. */
     Object add(Map<String, Object> a) throws QmpError {
-        String type = (String) a.get("type");
-        List<String> threads = null;
-        boolean list = false;
-        Object io = a.get("iothread");
-        if (io instanceof String s) {
-            threads = List.of(s);
-        } else if (io instanceof List<?> l) {
-            threads = new ArrayList<>();
-            for (Object o : l) {
-                threads.add((String) o);
-            }
-            list = true;
-        }
-        Object typeOptions = null;
-        if ("nbd".equals(type)) {
-            List<NbdExportOptions.BitmapRef> bitmaps = null;
-            if (a.get("bitmaps") instanceof List<?> l) {
-                bitmaps = new ArrayList<>();
-                for (Object o : l) {
-                    if (o instanceof String s) {
-                        bitmaps.add(new NbdExportOptions.BitmapRef(null, s));
-                    } else if (o instanceof Map<?, ?> m) {
-                        bitmaps.add(new NbdExportOptions.BitmapRef((String) m.get("node"), (String) m.get("name")));
-                    }
-                }
-            }
-            typeOptions = new NbdExportOptions((String) a.get("name"), (String) a.get("description"), bitmaps,
-                    bool(a, "allocation-depth"));
-        }
-        ExportOptions o = new ExportOptions(type, (String) a.get("id"), (String) a.get("node-name"),
-                bool(a, "writable"), bool(a, "writethrough"), threads, list, bool(a, "fixed-iothread"),
-                bool(a, "allow-inactive"), typeOptions);
         try {
-            manager.add(o);
+            manager.add(ExportArgs.of(a));
         } catch (EngineException e) {
             throw QmpError.generic(e.getMessage());
         }
         return null;
-    }
-
-    private static boolean bool(Map<String, Object> a, String k) {
-        return Boolean.TRUE.equals(a.get(k));
     }
 
     Object del(Map<String, Object> a) throws QmpError {

@@ -6,9 +6,9 @@ import io.isthmus.engine.EngineException;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.block.BlockNode;
 import io.isthmus.engine.export.BlockExport;
-import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.nbd.NbdAddress;
+import io.isthmus.engine.export.nbd.NbdBitmaps;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
 import io.isthmus.engine.export.nbd.NbdServer;
 import io.isthmus.engine.tls.Authz;
@@ -118,16 +118,7 @@ public final class NbdServerCommands implements CommandGroup {
             }
             throw QmpError.generic(e.getMessage());
         }
-        s.setBitmapLookup((exported, node, name) -> {
-            if (node != null) {
-                return BlockGraphNodes.lookupBitmap(graph, node, name);
-            }
-            io.isthmus.engine.export.ExportBitmap bm = exported.findBitmap(name);
-            if (bm == null) {
-                throw new EngineException("Bitmap '" + name + "' is not found");
-            }
-            return bm;
-        });
+        s.setBitmapLookup(NbdBitmaps.inGraph(graph));
         driver.setServer(s);
     }
 

@@ -322,7 +322,8 @@ public final class BlockGraph {
      * block_resize: takes the RESIZE permission for the duration (refused with QEMU's permission-conflict text
      * while an export holds the node: exports unshare RESIZE), drains the node (requests in flight complete first;
      * requests arriving meanwhile wait and then run against the new size), truncates, and resizes the dirty bitmaps
-     * of the node and its parents. Blocks the control thread while the node drains, as QEMU's qmp_block_resize.
+     * of the node and its parents (their users are told: {@link BlockUser.Listener#lengthChanged}). Blocks the control
+     * thread while the node drains, as QEMU's qmp_block_resize.
      */
     public void resize(BlockNode n, long size) throws EngineException {
         if (size < 0) {
@@ -330,13 +331,7 @@ public final class BlockGraph {
         }
         BlockUser u = n.attach("an unnamed block device", BlockPerm.RESIZE, BlockPerm.ALL);
         try {
-            n.drainedBegin();
-            try {
-                n.truncate(size);
-                n.lengthChanged();
-            } finally {
-                n.drainedEnd();
-            }
+            u.truncate(size);
         } finally {
             u.detach();
         }

@@ -408,7 +408,10 @@ public abstract class BlockNode {
         bitmaps = l.toArray(new DirtyBitmap[0]);
     }
 
-    /** Resizes the bitmaps of this node and of the nodes above it after a length change. */
+    /**
+     * Resizes the bitmaps of this node and of the nodes above it after a length change, and tells their users
+     * (QEMU's bdrv_parent_cb_resize).
+     */
     void lengthChanged() {
         long len = length();
         for (DirtyBitmap b : bitmaps) {
@@ -417,7 +420,23 @@ public abstract class BlockNode {
         for (BlockParent p : parents) {
             if (p instanceof BlockChild c) {
                 c.parent.lengthChanged();
+            } else if (p instanceof BlockUser u) {
+                u.lengthChanged(len);
             }
+        }
+    }
+
+    /**
+     * The resize shared by block_resize and a user's own truncate: drains, truncates, resizes the bitmaps and tells
+     * the users, inside one drained section. Control thread; the caller holds RESIZE.
+     */
+    final void truncateDrained(long size) throws EngineException {
+        drainedBegin();
+        try {
+            truncate(size);
+            lengthChanged();
+        } finally {
+            drainedEnd();
         }
     }
 
@@ -459,11 +478,16 @@ public abstract class BlockNode {
     /**
      * Begins a drained section (QEMU's bdrv_drained_begin): requests arriving from now on wait, parked, and the call
      * returns once every request in flight has completed. Control thread; must be paired with {@link #drainedEnd}.
-     * Blocks the calling thread while requests complete on their IoThreads (never call it on an IoThread).
+     * Blocks the calling thread while requests complete on their IoThreads (never call it on an IoThread). The users
+     * of this node and of the nodes above it hear {@link BlockUser.Listener#drainedBegin} first.
      */
     public void drainedBegin() {
+        boolean first;
         synchronized (parked) {
-            quiesce++;
+            first = quiesce++ == 0;
+        }
+        if (first) {
+            tellUsersDrained(true);
         }
         // Dekker with enter(): it increments inFlight, then reads quiesce; this wrote quiesce, now reads inFlight
         boolean interrupted = false;
@@ -503,6 +527,22 @@ public abstract class BlockNode {
                 } catch (java.util.concurrent.RejectedExecutionException e) {
                     // its IoThread is shutting down: the request goes with it, as its in-flight ones do
                 }
+            }
+        }
+        tellUsersDrained(false);
+    }
+
+    /** QEMU's bdrv_parent_drained_begin/end: the users of this node and, through parent nodes, of those above. */
+    private void tellUsersDrained(boolean begin) {
+        for (BlockParent p : parents) {
+            if (p instanceof BlockUser u) {
+                if (begin) {
+                    u.drainedBegin();
+                } else {
+                    u.drainedEnd();
+                }
+            } else if (p instanceof BlockChild c) {
+                c.parent.tellUsersDrained(begin);
             }
         }
     }

@@ -10,7 +10,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * When the count reaches zero the export is deleted: the driver's {@link #delete} runs, the node is detached,
  * the export leaves the table and {@link ExportListener#exportDeleted} fires.
  *
- * <p>Threads: {@link #ref}/{@link #unref} from any thread (atomic); the rest belongs to the control plane.
+ * <p>Clients: a driver admits each client (connection, queue) with {@link #admitClient}, which takes its reference
+ * and registers it in the driver's own set under the same lock as the shutdown request: a client is either
+ * refused (the export is shutting down) or in the set {@link #requestShutdown} walks, never in between.
+ *
+ * <p>Threads: {@link #ref}/{@link #unref} and {@link #admitClient} from any thread; the rest belongs to the control
+ * plane.
  */
 public abstract class BlockExport {
     private final String id;
@@ -20,7 +25,9 @@ public abstract class BlockExport {
     private final boolean writethrough;
     private final IoThread[] iothreads;
     private final AtomicInteger refcount = new AtomicInteger(1);
+    /** Cleared once, under {@link #admission}, when a delete is requested (QEMU: user_owned). */
     private volatile boolean userOwned = true;
+    private final Object admission = new Object();
     private ExportManager manager;
 
     protected BlockExport(ExportOptions options, NodeAccess node, IoThread[] iothreads) {
@@ -99,19 +106,39 @@ public abstract class BlockExport {
         }
     }
 
+    /**
+     * Admits a client unless the export is shutting down: takes a reference for it (dropped with {@link #unref}
+     * when the client goes) and runs {@code register} (adding it to the set {@link #requestShutdown} walks), both
+     * under the lock the shutdown request takes. Returns false, having done nothing, once a delete was requested.
+     * Any thread (a connection's IoThread).
+     */
+    protected final boolean admitClient(Runnable register) {
+        synchronized (admission) {
+            if (!userOwned) {
+                return false;
+            }
+            ref();
+            register.run();
+            return true;
+        }
+    }
+
     /** Called once by the manager when the user deletes the export (QEMU's blk_exp_request_shutdown). */
     final void requestShutdownOnce() {
-        if (!userOwned) {
-            return;
+        synchronized (admission) {
+            if (!userOwned) {
+                return;
+            }
+            userOwned = false; // from here on no client is admitted: requestShutdown sees every admitted one
         }
         requestShutdown();
-        userOwned = false;
         unref();
     }
 
     /**
      * Drops every client / stops serving, so the references held for them go away (mode=hard, server stop,
-     * daemon exit). Called on the control plane; the export may stay alive until the last reference is dropped.
+     * daemon exit). Called once, on the control plane, after admission stopped ({@link #shuttingDown} is true); the
+     * export may stay alive until the last reference is dropped.
      */
     protected abstract void requestShutdown();
 

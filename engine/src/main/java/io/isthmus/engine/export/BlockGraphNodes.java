@@ -3,18 +3,15 @@ package io.isthmus.engine.export;
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.block.BlockNode;
-import io.isthmus.engine.block.BlockPerm;
 import io.isthmus.engine.block.BlockRequest;
 import io.isthmus.engine.block.BlockUser;
-import io.isthmus.engine.block.DirtyBitmap;
 
 /**
  * The export layer's view of the block graph: {@link ExportableNode}/{@link NodeAccess} over {@link BlockNode}
- * (an export attaches as a {@link BlockUser}, as QEMU's export creates its own BlockBackend) and
- * {@link ExportBitmap} over {@link DirtyBitmap}.
+ * (an export attaches as a {@link BlockUser}, as QEMU's export creates its own BlockBackend).
  *
- * <p>Threads: resolving and attaching on the control thread; {@link NodeAccess#submit} on an IoThread; bitmap
- * scans on the IoThread of the connection asking (DirtyBitmap's reads are safe against marking).
+ * <p>Threads: resolving, attaching, truncate and listener calls on the control thread; {@link NodeAccess#submit}
+ * on an IoThread.
  */
 public final class BlockGraphNodes {
     private BlockGraphNodes() {
@@ -26,11 +23,6 @@ public final class BlockGraphNodes {
             BlockNode n = graph.find(name);
             return n == null ? null : new Node(n);
         };
-    }
-
-    /** The {@code {node, name}} form of an exported bitmap, with the block layer's lookup texts. */
-    public static ExportBitmap lookupBitmap(BlockGraph graph, String node, String name) throws EngineException {
-        return new Bitmap(graph.lookupBitmap(node, name));
     }
 
     private record Node(BlockNode n) implements ExportableNode {
@@ -45,10 +37,8 @@ public final class BlockGraphNodes {
         }
 
         @Override
-        public NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough)
-                throws EngineException {
-            int perms = BlockPerm.CONSISTENT_READ | (writable ? BlockPerm.WRITE : 0);
-            int shared = noResize ? BlockPerm.ALL & ~BlockPerm.RESIZE : BlockPerm.ALL;
+        public NodeAccess attach(String user, int perms, int shared, boolean writethrough) throws EngineException {
+            // QEMU names an export's BlockBackend this way in permission conflicts
             return new Access(n, n.attach("an unnamed block device", perms, shared, writethrough));
         }
     }
@@ -94,54 +84,36 @@ public final class BlockGraphNodes {
         }
 
         @Override
-        public ExportBitmap findBitmap(String name) {
-            DirtyBitmap b = n.findBitmap(name);
-            return b == null ? null : new Bitmap(b);
+        public void truncate(long length) throws EngineException {
+            user.truncate(length);
+        }
+
+        @Override
+        public void setListener(NodeListener l) {
+            user.setListener(l == null ? null : new BlockUser.Listener() {
+                @Override
+                public void drainedBegin() {
+                    l.drainedBegin();
+                }
+
+                @Override
+                public void drainedEnd() {
+                    l.drainedEnd();
+                }
+
+                @Override
+                public void lengthChanged(long length) {
+                    l.lengthChanged(length);
+                }
+            });
         }
 
         @Override
         public void detach() {
             if (user.isAttached()) {
+                user.setListener(null);
                 user.detach();
             }
-        }
-    }
-
-    private record Bitmap(DirtyBitmap b) implements ExportBitmap {
-        @Override
-        public String name() {
-            return b.name();
-        }
-
-        @Override
-        public boolean isEnabled() {
-            return b.isEnabled();
-        }
-
-        @Override
-        public boolean isInconsistent() {
-            return b.isInconsistent();
-        }
-
-        @Override
-        public boolean setBusy(boolean busy) {
-            synchronized (b) {
-                if (busy && b.isBusy()) {
-                    return false;
-                }
-                b.setBusy(busy);
-                return true;
-            }
-        }
-
-        @Override
-        public boolean isDirty(long offset) {
-            return b.isDirty(offset);
-        }
-
-        @Override
-        public long runEnd(long offset, long end) {
-            return offset + b.extent(offset, end);
         }
     }
 }

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
 public final class ExportManager {
     private static final Pattern ID = Pattern.compile("[A-Za-z][A-Za-z0-9\\-._]*");
 
-    private final Map<String, ExportDriver> drivers = new LinkedHashMap<>();
+    private final Map<String, ExportDriver<?>> drivers = new LinkedHashMap<>();
     private final List<BlockExport> exports = new ArrayList<>(); // newest first
     private final Map<String, CompletableFuture<Void>> goneFutures = new ConcurrentHashMap<>();
     private final NodeResolver nodes;
@@ -50,11 +50,11 @@ public final class ExportManager {
         this.notify = notify;
     }
 
-    public synchronized void registerDriver(ExportDriver d) {
+    public synchronized void registerDriver(ExportDriver<?> d) {
         drivers.put(d.type(), d);
     }
 
-    public synchronized ExportDriver driver(String type) {
+    public synchronized ExportDriver<?> driver(String type) {
         return drivers.get(type);
     }
 
@@ -70,8 +70,18 @@ public final class ExportManager {
         this.pump = pump;
     }
 
-    /** block-export-add: the common checks in QEMU's order, then the driver's create. */
-    public synchronized BlockExport add(ExportOptions o) throws EngineException {
+    /** block-export-add from its validated members: the common ones, and the type's for its driver. */
+    public BlockExport add(ExportArgs args) throws EngineException {
+        return add(ExportOptions.of(args), args);
+    }
+
+    /**
+     * block-export-add: the common checks in QEMU's order, the driver's options, the attach with the permissions
+     * the driver asks for, then the driver's create.
+     *
+     * @param typeArgs the members the driver reads its options from (may hold the common ones too)
+     */
+    public synchronized BlockExport add(ExportOptions o, ExportArgs typeArgs) throws EngineException {
         if (o.fixedIothread() && o.iothreadList()) {
             throw new EngineException("Cannot use fixed-iothread for a multi-threaded export");
         }
@@ -81,7 +91,7 @@ public final class ExportManager {
         if (find(o.id()) != null) {
             throw new EngineException("Block export id '" + o.id() + "' is already in use");
         }
-        ExportDriver drv = drivers.get(o.type());
+        ExportDriver<?> drv = drivers.get(o.type());
         if (drv == null) {
             throw new EngineException("No driver found for the requested export type");
         }
@@ -112,17 +122,23 @@ public final class ExportManager {
         if (o.allowInactive() && !drv.supportsInactive()) {
             throw new EngineException("Export type does not support inactive exports");
         }
-        NodeAccess access = node.attach(o.id(), o.writable(), drv.forbidsResize(), o.writethrough());
-        BlockExport exp;
+        BlockExport exp = create(drv, o, typeArgs, node, threads);
+        exp.setManager(this);
+        exports.addFirst(exp);
+        return exp;
+    }
+
+    private static <O> BlockExport create(ExportDriver<O> drv, ExportOptions o, ExportArgs typeArgs,
+            ExportableNode node, IoThread[] threads) throws EngineException {
+        O options = drv.parseOptions(typeArgs);
+        NodeAccess access = node.attach(o.id(), drv.permissions(o, options), drv.sharedPermissions(o, options),
+                o.writethrough());
         try {
-            exp = drv.create(o, access, threads);
+            return drv.create(o, options, access, threads);
         } catch (RuntimeException e) {
             access.detach();
             throw e;
         }
-        exp.setManager(this);
-        exports.addFirst(exp);
-        return exp;
     }
 
     private IoThread lookupIoThread(String name) throws EngineException {

@@ -2,6 +2,7 @@ package io.isthmus.engine.export;
 
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.block.BlockRequest;
+import io.isthmus.engine.export.nbd.NbdBitmap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
@@ -9,23 +10,30 @@ import java.util.Map;
 
 /**
  * Test-only in-memory block node: native memory, allocation tracked per 64 KiB cluster (unallocated clusters
- * read as zeroes and report ZERO without DATA), optional dirty bitmaps marked by writes. Requests complete
- * synchronously inside submit (which exercises the callers' re-entrancy handling). Any thread.
+ * read as zeroes and report ZERO without DATA), optional dirty bitmaps marked by writes (published to NBD through
+ * {@link #bitmap}). Requests complete synchronously inside submit (which exercises the callers' re-entrancy
+ * handling). {@link #truncate} changes the length within the size it was created with and tells the listener; the
+ * permissions asked for at attach are recorded. Any thread.
  */
 public final class MemNode implements ExportableNode, NodeAccess {
     public static final int CLUSTER = 64 * 1024;
     private final String name;
-    private final long length;
+    private final long capacity;
+    private volatile long length;
     private final boolean readOnly;
     private final MemorySegment data;
     private final boolean[] allocated;
     private final Map<String, Bitmap> bitmaps = new HashMap<>();
     public volatile int failNextWithErrno;
     public volatile int attachCount;
+    public volatile int lastPerms;
+    public volatile int lastShared;
+    private volatile NodeListener listener;
 
     public MemNode(String name, long length, boolean readOnly) {
         this.name = name;
         this.length = length;
+        this.capacity = length;
         this.readOnly = readOnly;
         this.data = Arena.ofAuto().allocate(length, 4096);
         this.allocated = new boolean[(int) ((length + CLUSTER - 1) / CLUSTER)];
@@ -35,6 +43,11 @@ public final class MemNode implements ExportableNode, NodeAccess {
         Bitmap b = new Bitmap(bmName, enabled, allocated.length);
         bitmaps.put(bmName, b);
         return b;
+    }
+
+    /** The bitmap with this name, or null. */
+    public Bitmap bitmap(String bmName) {
+        return bitmaps.get(bmName);
     }
 
     public MemorySegment data() {
@@ -52,9 +65,10 @@ public final class MemNode implements ExportableNode, NodeAccess {
     }
 
     @Override
-    public NodeAccess attach(String user, boolean writable, boolean noResize, boolean writethrough)
-            throws EngineException {
+    public NodeAccess attach(String user, int perms, int shared, boolean writethrough) throws EngineException {
         attachCount++;
+        lastPerms = perms;
+        lastShared = shared;
         return this;
     }
 
@@ -73,9 +87,22 @@ public final class MemNode implements ExportableNode, NodeAccess {
         return Integer.MAX_VALUE;
     }
 
+    /** Changes the length (at most the size the node was created with) and tells the listener. */
     @Override
-    public ExportBitmap findBitmap(String bmName) {
-        return bitmaps.get(bmName);
+    public void truncate(long newLength) throws EngineException {
+        if (newLength < 0 || newLength > capacity) {
+            throw new EngineException("MemNode cannot grow past " + capacity);
+        }
+        length = newLength;
+        NodeListener l = listener;
+        if (l != null) {
+            l.lengthChanged(newLength);
+        }
+    }
+
+    @Override
+    public void setListener(NodeListener l) {
+        this.listener = l;
     }
 
     @Override
@@ -151,7 +178,7 @@ public final class MemNode implements ExportableNode, NodeAccess {
     }
 
     /** A dirty bitmap with one bit per cluster. */
-    public static final class Bitmap implements ExportBitmap {
+    public static final class Bitmap implements NbdBitmap {
         private final String name;
         final boolean enabled;
         final boolean[] dirty;

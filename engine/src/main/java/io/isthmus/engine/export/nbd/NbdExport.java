@@ -2,7 +2,6 @@ package io.isthmus.engine.export.nbd;
 
 import io.isthmus.engine.EngineException;
 import io.isthmus.engine.export.BlockExport;
-import io.isthmus.engine.export.ExportBitmap;
 import io.isthmus.engine.export.ExportOptions;
 import io.isthmus.engine.export.NodeAccess;
 import io.isthmus.engine.loop.IoThread;
@@ -27,7 +26,7 @@ public final class NbdExport extends BlockExport implements NbdExportInfo {
     private final int flags;
     private final boolean allocationDepth;
     private final List<String> bitmapNames;
-    private final ExportBitmap[] bitmaps;
+    private final NbdBitmap[] bitmaps;
     private final Set<NbdConnection> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextThread = new AtomicInteger();
 
@@ -65,11 +64,11 @@ public final class NbdExport extends BlockExport implements NbdExportInfo {
         this.allocationDepth = nbd.allocationDepth();
         List<NbdExportOptions.BitmapRef> refs = nbd.bitmaps() == null ? List.of() : nbd.bitmaps();
         List<String> names = new ArrayList<>();
-        ExportBitmap[] bms = new ExportBitmap[refs.size()];
+        NbdBitmap[] bms = new NbdBitmap[refs.size()];
         int taken = 0;
         try {
             for (NbdExportOptions.BitmapRef ref : refs) {
-                ExportBitmap bm = server.bitmapLookup().find(node, ref.node(), ref.name());
+                NbdBitmap bm = server.bitmapLookup().find(node.nodeName(), ref);
                 if (bm.isEnabled() && !o.writable() && !node.isReadOnly()) {
                     throw new EngineException("Enabled bitmap '" + ref.name() + "' incompatible with readonly export");
                 }
@@ -136,7 +135,7 @@ public final class NbdExport extends BlockExport implements NbdExportInfo {
         return bitmapNames;
     }
 
-    ExportBitmap bitmap(int i) {
+    NbdBitmap bitmap(int i) {
         return bitmaps[i];
     }
 
@@ -148,14 +147,12 @@ public final class NbdExport extends BlockExport implements NbdExportInfo {
         return t[Math.floorMod(nextThread.getAndIncrement(), t.length)];
     }
 
-    /** A client entered transmission on this export: it holds a reference until it is closed. */
+    /**
+     * A client entered transmission on this export (its IoThread): it holds a reference until it is closed. False
+     * when the export is shutting down; otherwise the client is in the set {@link #requestShutdown} closes.
+     */
     boolean addClient(NbdConnection c) {
-        if (shuttingDown()) {
-            return false;
-        }
-        ref();
-        clients.add(c);
-        return true;
+        return admitClient(() -> clients.add(c));
     }
 
     void removeClient(NbdConnection c) {
@@ -178,7 +175,7 @@ public final class NbdExport extends BlockExport implements NbdExportInfo {
 
     @Override
     protected void delete() {
-        for (ExportBitmap bm : bitmaps) {
+        for (NbdBitmap bm : bitmaps) {
             bm.setBusy(false);
         }
     }

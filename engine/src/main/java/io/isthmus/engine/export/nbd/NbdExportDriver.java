@@ -1,7 +1,9 @@
 package io.isthmus.engine.export.nbd;
 
 import io.isthmus.engine.EngineException;
+import io.isthmus.engine.block.BlockPerm;
 import io.isthmus.engine.export.BlockExport;
+import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportDriver;
 import io.isthmus.engine.export.ExportOptions;
 import io.isthmus.engine.export.NodeAccess;
@@ -10,9 +12,11 @@ import io.isthmus.engine.loop.IoThread;
 /**
  * The "nbd" row of the export-driver table. Exports are served by the daemon's one NBD server
  * ({@link #setServer}); the list form of {@code iothread} spreads connections over several IoThreads (a
- * deliberate improvement on QEMU, which refuses multi-threaded NBD exports).
+ * deliberate improvement on QEMU, which refuses multi-threaded NBD exports). Permissions as QEMU's
+ * nbd_export_create: consistent read (+ write when writable), everything shared but resize (the size advertised
+ * in the handshake must not change under the clients).
  */
-public final class NbdExportDriver implements ExportDriver {
+public final class NbdExportDriver implements ExportDriver<NbdExportOptions> {
     private volatile NbdServer server;
 
     public void setServer(NbdServer s) {
@@ -39,19 +43,23 @@ public final class NbdExportDriver implements ExportDriver {
     }
 
     @Override
-    public boolean forbidsResize() {
-        return true;
+    public NbdExportOptions parseOptions(ExportArgs args) {
+        return NbdExportOptions.parse(args);
     }
 
     @Override
-    public BlockExport create(ExportOptions options, NodeAccess node, IoThread[] iothreads) throws EngineException {
+    public int sharedPermissions(ExportOptions common, NbdExportOptions options) {
+        return BlockPerm.ALL & ~BlockPerm.RESIZE;
+    }
+
+    @Override
+    public BlockExport create(ExportOptions common, NbdExportOptions options, NodeAccess node, IoThread[] iothreads)
+            throws EngineException {
         NbdServer s = server;
         if (s == null) {
             throw new EngineException("NBD server not running");
         }
-        NbdExportOptions nbd = options.typeOptions() instanceof NbdExportOptions o ? o
-                : new NbdExportOptions(null, null, null, false);
-        NbdExport e = new NbdExport(s, options, node, iothreads, nbd);
+        NbdExport e = new NbdExport(s, common, node, iothreads, options);
         s.addExport(e);
         return e;
     }

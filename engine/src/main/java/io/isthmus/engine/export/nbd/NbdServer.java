@@ -6,8 +6,6 @@ import io.isthmus.bindings.NetinetTcp;
 import io.isthmus.bindings.Posix;
 import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.EngineException;
-import io.isthmus.engine.export.ExportBitmap;
-import io.isthmus.engine.export.NodeAccess;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
 import io.isthmus.engine.tls.Authz;
@@ -47,10 +45,11 @@ public final class NbdServer implements NbdExportTable {
     public static final int DEFAULT_MAX_CONNECTIONS = 100;
     public static final int DEFAULT_HANDSHAKE_MAX_SECONDS = 10;
 
-    /** Finds a bitmap for an export ({@code node} null: from the exported node down). */
+    /** Finds a bitmap an export publishes ({@link NbdBitmaps}: the block graph's, with QEMU's texts). */
     @FunctionalInterface
     public interface BitmapLookup {
-        ExportBitmap find(NodeAccess exported, String node, String name) throws EngineException;
+        /** The bitmap {@code ref} names for an export of node {@code exportedNode}; throws with QEMU's text. */
+        NbdBitmap find(String exportedNode, NbdExportOptions.BitmapRef ref) throws EngineException;
     }
 
     private final IoThread listenerThread;
@@ -60,7 +59,7 @@ public final class NbdServer implements NbdExportTable {
     private final long handshakeNanos;
     private final TlsCredentials tlsCreds;
     private final Authz tlsAuthz;
-    private volatile BitmapLookup bitmapLookup = NbdServer::defaultBitmapLookup;
+    private volatile BitmapLookup bitmapLookup = NbdBitmaps.NONE;
     private final CopyOnWriteArrayList<NbdExport> exports = new CopyOnWriteArrayList<>();
     private final Set<Object> connections = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -127,15 +126,6 @@ public final class NbdServer implements NbdExportTable {
 
     public void setBitmapLookup(BitmapLookup l) {
         this.bitmapLookup = l;
-    }
-
-    private static ExportBitmap defaultBitmapLookup(NodeAccess exported, String node, String name)
-            throws EngineException {
-        ExportBitmap bm = exported.findBitmap(name);
-        if (bm == null) {
-            throw new EngineException("Bitmap '" + name + "' is not found");
-        }
-        return bm;
     }
 
     /** The listening port (INET) for tests, or -1. */

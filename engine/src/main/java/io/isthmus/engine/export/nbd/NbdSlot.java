@@ -2,7 +2,6 @@ package io.isthmus.engine.export.nbd;
 
 import io.isthmus.bindings.Errno;
 import io.isthmus.engine.block.BlockRequest;
-import io.isthmus.engine.export.ExportBitmap;
 import io.isthmus.engine.export.ExportRequest;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -473,7 +472,7 @@ final class NbdSlot extends ExportRequest {
         ctxEnd = r.offset + effect;
         int id = ctxIds[ctxIndex];
         if (id >= Nbd.META_ID_DIRTY_BITMAP) {
-            ExportBitmap bm = conn.exp.bitmap(id - Nbd.META_ID_DIRTY_BITMAP);
+            NbdBitmap bm = conn.exp.bitmap(id - Nbd.META_ID_DIRTY_BITMAP);
             while (ctxPos < ctxEnd) {
                 long end = bm.runEnd(ctxPos, ctxEnd);
                 if (end <= ctxPos) {

@@ -16,6 +16,12 @@
  *       and a batch's replies leave in one sendmsg with header and payload iovecs. 64 preallocated request slots
  *       per connection; no allocation per request on the plaintext path. TLS connections take a slower path
  *       (decrypt into the receive buffer, encrypt replies from the slots).</li>
+ *   <li>{@link io.isthmus.engine.export.nbd.NbdExportDriver} (options: {@link io.isthmus.engine.export.nbd.NbdExportOptions},
+ *       parsed from the block-export-add members; permissions: everything shared but resize) and
+ *       {@link io.isthmus.engine.export.nbd.NbdExport}. Dirty bitmaps are NBD's alone:
+ *       {@link io.isthmus.engine.export.nbd.NbdBitmap}, found through the server's
+ *       {@link io.isthmus.engine.export.nbd.NbdServer.BitmapLookup} ({@link io.isthmus.engine.export.nbd.NbdBitmaps}
+ *       over the block graph, with QEMU's texts).</li>
  * </ul>
  *
  * <p>Deliberate differences from QEMU: exports accept the list form of {@code iothread} (connections spread over

@@ -1,5 +1,7 @@
 package io.isthmus.engine.export.nbd;
 
+import io.isthmus.engine.EngineException;
+import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.ExportOptions;
 import io.isthmus.engine.export.MemNode;
@@ -53,13 +55,50 @@ final class NbdHarness implements AutoCloseable {
 
     NbdServer start(int maxConnections, int handshakeSeconds) throws Exception {
         server = NbdServer.start(NbdAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, tlsCreds, tlsAuthz);
+        server.setBitmapLookup(this::findBitmap);
         driver.setServer(server);
         return server;
     }
 
+    /** The bitmaps of the in-memory nodes, with the texts of NbdBitmaps.inGraph. */
+    private NbdBitmap findBitmap(String exportedNode, NbdExportOptions.BitmapRef ref) {
+        MemNode n = nodes.get(ref.node() != null ? ref.node() : exportedNode);
+        if (n == null) {
+            throw new EngineException("Node '" + ref.node() + "' not found");
+        }
+        NbdBitmap b = n.bitmap(ref.name());
+        if (b == null) {
+            throw new EngineException(ref.node() != null ? "Dirty bitmap '" + ref.name() + "' not found"
+                    : "Bitmap '" + ref.name() + "' is not found");
+        }
+        return b;
+    }
+
     NbdExport export(String id, String node, boolean writable, NbdExportOptions o) throws Exception {
-        return (NbdExport) manager.add(new ExportOptions("nbd", id, node, writable, false, null, false, false, false,
-                o));
+        return (NbdExport) manager.add(new ExportOptions("nbd", id, node, writable, false, null, false, false, false),
+                args(o));
+    }
+
+    /** The block-export-add members that {@code o} is parsed from. */
+    static ExportArgs args(NbdExportOptions o) {
+        Map<String, Object> m = new java.util.HashMap<>();
+        if (o.name() != null) {
+            m.put("name", o.name());
+        }
+        if (o.description() != null) {
+            m.put("description", o.description());
+        }
+        if (o.allocationDepth()) {
+            m.put("allocation-depth", true);
+        }
+        if (o.bitmaps() != null) {
+            List<Object> l = new ArrayList<>();
+            for (NbdExportOptions.BitmapRef r : o.bitmaps()) {
+                l.add(r.node() == null ? r.name() : Map.of("node", r.node(), "name", r.name()));
+            }
+            m.put("bitmaps", l);
+        }
+        return ExportArgs.of(m);
     }
 
     String uri(String export) {

@@ -194,7 +194,7 @@ class NbdServerSocketTest {
             h.addIoThread("io-b");
             h.start(0, 10);
             h.manager.add(new io.isthmus.engine.export.ExportOptions("nbd", "e1", "disk", true, false,
-                    java.util.List.of("io-a", "io-b"), true, false, false, PLAIN));
+                    java.util.List.of("io-a", "io-b"), true, false, false), NbdHarness.args(PLAIN));
             RawNbdClient[] cs = new RawNbdClient[6];
             for (int i = 0; i < cs.length; i++) {
                 cs[i] = new RawNbdClient(h.socket).handshake("disk", false);

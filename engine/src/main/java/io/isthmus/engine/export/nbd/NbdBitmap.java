@@ -1,10 +1,11 @@
-package io.isthmus.engine.export;
+package io.isthmus.engine.export.nbd;
 
 /**
- * A dirty bitmap as exports read it (NBD's qemu:dirty-bitmap contexts). Scans run on the IoThread of the
- * connection asking; implementations must make them safe against concurrent marking.
+ * A dirty bitmap as an NBD export publishes it ({@code qemu:dirty-bitmap:NAME} contexts). Found through
+ * {@link NbdServer.BitmapLookup} when the export is created; marked busy while exported. Scans run on the IoThread
+ * of the connection asking; implementations make them safe against concurrent marking.
  */
-public interface ExportBitmap {
+public interface NbdBitmap {
     String name();
 
     boolean isEnabled();
