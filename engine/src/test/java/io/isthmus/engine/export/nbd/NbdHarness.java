@@ -52,7 +52,7 @@ final class NbdHarness implements AutoCloseable {
     }
 
     NbdServer start(int maxConnections, int handshakeSeconds) throws Exception {
-        server = NbdServer.start(NbdAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, tlsCreds, tlsAuthz);
+        server = NbdServer.start(io.isthmus.engine.net.SocketAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, tlsCreds, tlsAuthz);
         driver.setServer(server);
         return server;
     }
