@@ -5,7 +5,10 @@ import io.isthmus.bindings.Posix;
 import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.net.PlainTransport;
+import io.isthmus.engine.net.Transport;
 import io.isthmus.engine.tls.TlsSession;
+import io.isthmus.engine.tls.TlsStreamTransport;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -276,9 +279,10 @@ final class NbdNegotiation {
         byte[] leftover = unconsumed();
         finished = true;
         IoThread target = exp.nextIoThread();
-        NbdConnection c = new NbdConnection(server, exp, target, fd, handshake.structuredReplies(),
-                handshake.extendedHeaders(), handshake.contexts(), leftover, tls);
-        tls = null; // the connection owns the session now
+        Transport transport = tls != null ? new TlsStreamTransport(fd, tls) : new PlainTransport(fd);
+        NbdConnection c = new NbdConnection(server, exp, target, transport, handshake.structuredReplies(),
+                handshake.extendedHeaders(), handshake.contexts(), leftover);
+        tls = null; // the connection's transport owns the session now
         server.connectionHandedOver(this, c);
         if (timerOp != -1) {
             thread.cancel(timerOp);
@@ -289,7 +293,7 @@ final class NbdNegotiation {
         try {
             target.execute(c::start);
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            Posix.close(fd);
+            transport.close();
             server.connectionClosed(c);
         }
     }
