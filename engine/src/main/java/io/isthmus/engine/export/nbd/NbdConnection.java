@@ -354,11 +354,10 @@ final class NbdConnection implements Completion, Transport.Sink {
                 return;
             }
             if (payloadReceived(res)) {
-                recvPayload();
-                return;
+                recvPayload(); // the rest may be at hand already (TLS)
             }
-            if (!closing) {
-                parse();
+            if (payloadSlot == null && !closing) {
+                parse(); // the payload is complete: the next requests
             }
             return;
         }
