@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * copy-on-write list (read by handshakes on any IoThread). The socket is a {@link ListeningSocket} accepted
  * through a {@link RingAcceptor} (io.isthmus.engine.net); no native memory of its own.
  */
-public final class NbdServer implements NbdExportTable, RingAcceptor.Handler {
+public final class NbdServer implements NbdExportTable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
     public static final int DEFAULT_MAX_CONNECTIONS = 100;
     public static final int DEFAULT_HANDSHAKE_MAX_SECONDS = 10;
@@ -58,7 +58,17 @@ public final class NbdServer implements NbdExportTable, RingAcceptor.Handler {
             int handshakeMaxSeconds, TlsCredentials tlsCreds, Authz tlsAuthz) {
         this.listenerThread = listenerThread;
         this.listener = listener;
-        this.acceptor = new RingAcceptor(listener, listenerThread, this, "NBD");
+        this.acceptor = new RingAcceptor(listener, listenerThread, new RingAcceptor.Handler() {
+            @Override
+            public void accepted(int fd) {
+                onAccepted(fd);
+            }
+
+            @Override
+            public void closed() {
+                onListenerClosed();
+            }
+        }, "NBD");
         this.maxConnections = maxConnections;
         this.handshakeNanos = TimeUnit.SECONDS.toNanos(handshakeMaxSeconds);
         this.tlsCreds = tlsCreds;
@@ -163,8 +173,7 @@ public final class NbdServer implements NbdExportTable, RingAcceptor.Handler {
         acceptor.arm();
     }
 
-    @Override
-    public void accepted(int fd) {
+    private void onAccepted(int fd) {
         if (closing) {
             Fds.close(fd);
             return;
@@ -229,8 +238,7 @@ public final class NbdServer implements NbdExportTable, RingAcceptor.Handler {
     }
 
     /** The listening socket is closed (and its UNIX path unlinked): the server is stopped. */
-    @Override
-    public void closed() {
+    private void onListenerClosed() {
         if (tlsCreds != null) {
             tlsCreds.release();
         }
