@@ -345,11 +345,14 @@ final class NbdConnection implements Completion, Transport.Sink {
     public void received(long res) {
         pendingOps--;
         recvArmed = false;
+        if (closing && payloadSlot != null) {
+            // a payload was being received (in place, or its start into the buffer): it will never complete
+            NbdSlot s = payloadSlot;
+            payloadSlot = null;
+            s.drop();
+        }
         if (recvIntoPayload) {
             if (closing) {
-                NbdSlot s = payloadSlot;
-                payloadSlot = null;
-                s.drop();
                 maybeFinish();
                 return;
             }
