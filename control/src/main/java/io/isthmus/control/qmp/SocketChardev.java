@@ -122,6 +122,10 @@ public final class SocketChardev extends Chardev {
             ssc.bind(addr, 1);
         } catch (IOException e) {
             closeQuietly(ssc);
+            if (path == null && e instanceof java.net.BindException && "Address already in use".equals(strerror(e))) {
+                // QEMU's inet_listen_saddr tries the next address and then gives up with this text
+                throw QmpError.generic("Failed to find an available port: Address already in use");
+            }
             throw QmpError.generic(path != null ? "Failed to bind socket to " + path + ": " + strerror(e)
                     : "Failed to bind socket: " + strerror(e));
         }
