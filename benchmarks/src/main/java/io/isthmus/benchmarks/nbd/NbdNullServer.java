@@ -3,7 +3,7 @@ package io.isthmus.benchmarks.nbd;
 import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.ExportOptions;
-import io.isthmus.engine.export.nbd.NbdAddress;
+import io.isthmus.engine.net.SocketAddress;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
 import io.isthmus.engine.export.nbd.NbdServer;
 import io.isthmus.engine.loop.IoThread;
@@ -33,7 +33,7 @@ public final class NbdNullServer {
                 n -> io.stream().filter(t -> t.name().equals(n)).findFirst().orElse(null), () -> main, Runnable::run);
         NbdExportDriver d = new NbdExportDriver();
         m.registerDriver(d);
-        d.setServer(NbdServer.start(NbdAddress.unix(socket), main, 100, 10, null, null));
+        d.setServer(NbdServer.start(SocketAddress.unix(socket), main, 100, 10, null, null));
         List<String> names = threads > 1 ? io.stream().map(IoThread::name).toList() : null;
         m.add(new ExportOptions("nbd", "e", "disk", true, false, names, threads > 1, false, false),
                 ExportArgs.EMPTY);

@@ -1,7 +1,6 @@
 package io.isthmus.control.cli;
 
-import io.isthmus.bindings.Fcntl;
-import io.isthmus.bindings.Posix;
+import io.isthmus.engine.net.Fds;
 import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -91,12 +90,7 @@ public final class Daemonizer {
         }
         System.err.flush();
         // fd 1 and 2 become /dev/null (the parent's pipes are released; nothing writes into a dead pipe)
-        int devnull = Posix.open("/dev/null", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
-        if (devnull >= 0) {
-            Posix.dup2(devnull, 1);
-            Posix.dup2(devnull, 2);
-            Posix.close(devnull);
-        }
+        Fds.redirectToDevNull(1, 2);
         System.setOut(new PrintStream(OutputStream.nullOutputStream()));
         System.setErr(new PrintStream(OutputStream.nullOutputStream()));
     }

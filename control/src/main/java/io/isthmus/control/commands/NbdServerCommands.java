@@ -7,10 +7,10 @@ import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.block.BlockNode;
 import io.isthmus.engine.export.BlockExport;
 import io.isthmus.engine.export.ExportManager;
-import io.isthmus.engine.export.nbd.NbdAddress;
 import io.isthmus.engine.export.nbd.NbdBitmaps;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
 import io.isthmus.engine.export.nbd.NbdServer;
+import io.isthmus.engine.net.SocketAddress;
 import io.isthmus.engine.tls.Authz;
 import io.isthmus.engine.tls.TlsCredentials;
 import java.util.LinkedHashMap;
@@ -86,7 +86,7 @@ public final class NbdServerCommands implements CommandGroup {
         return o instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
-    private void start(NbdAddress addr, Map<String, Object> a) throws QmpError {
+    private void start(SocketAddress addr, Map<String, Object> a) throws QmpError {
         if (driver.server() != null) {
             throw QmpError.generic("NBD server already running");
         }
@@ -178,7 +178,7 @@ public final class NbdServerCommands implements CommandGroup {
 
     // ---- addresses
 
-    private static NbdAddress legacyAddress(Map<String, Object> addr) throws QmpError {
+    private static SocketAddress legacyAddress(Map<String, Object> addr) throws QmpError {
         String type = (String) addr.get("type");
         Map<String, Object> data = map(addr.get("data"));
         Map<String, Object> flat = new LinkedHashMap<>(data);
@@ -186,15 +186,15 @@ public final class NbdServerCommands implements CommandGroup {
         return flatAddress(flat);
     }
 
-    private static NbdAddress flatAddress(Map<String, Object> a) throws QmpError {
+    private static SocketAddress flatAddress(Map<String, Object> a) throws QmpError {
         String type = (String) a.get("type");
         switch (type == null ? "" : type) {
             case "unix" -> {
-                return NbdAddress.unix((String) a.get("path"));
+                return SocketAddress.unix((String) a.get("path"));
             }
             case "inet" -> {
-                return NbdAddress.inet((String) a.get("host"), (String) a.get("port"),
-                        Boolean.TRUE.equals(a.get("ipv4")), Boolean.TRUE.equals(a.get("ipv6")));
+                return SocketAddress.inet((String) a.get("host"), (String) a.get("port"),
+                        (Boolean) a.get("ipv4"), (Boolean) a.get("ipv6"));
             }
             case "fd" -> {
                 String str = (String) a.get("str");
@@ -203,7 +203,7 @@ public final class NbdServerCommands implements CommandGroup {
                     if (fd < 0) {
                         throw new NumberFormatException();
                     }
-                    return NbdAddress.fd(fd);
+                    return SocketAddress.fd(fd);
                 } catch (NumberFormatException e) {
                     // QSD has no monitor fd passing: a named fd cannot exist
                     throw QmpError.generic("only QEMU supports file descriptor passing");

@@ -1,8 +1,6 @@
 package io.isthmus.control.qmp;
 
-import io.isthmus.bindings.Errno;
-import io.isthmus.bindings.Posix;
-import io.isthmus.bindings.SysSocket;
+import io.isthmus.engine.net.Fds;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,8 +8,8 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A monitor client on a connected socket known only by its file descriptor (accepted from an inherited
- * listening socket, or inherited already connected): blocking {@code read}/{@code write} through the
- * libc bindings.
+ * listening socket, or inherited already connected): blocking {@code read}/{@code send} through the
+ * engine's {@link Fds}.
  *
  * <p>Threads: {@link #read} on the monitor's reader thread, {@link #write} on the session's writer
  * thread, {@link #close} from any thread. Memory: one read and one write buffer per connection, from an
@@ -44,15 +42,12 @@ final class FdConnection implements ClientConnection {
             return -1;
         }
         try {
-            long n;
-            do {
-                n = Posix.read(fd, readBuf, Math.min(buf.length, CHUNK));
-            } while (n == -Errno.EINTR);
+            long n = Fds.read(fd, readBuf, Math.min(buf.length, CHUNK));
             if (n == 0 || (n < 0 && isClosed())) {
                 return -1;
             }
             if (n < 0) {
-                throw new IOException("read: " + Errno.message((int) -n));
+                throw new IOException("read: " + Fds.message(n));
             }
             MemorySegment.copy(readBuf, ValueLayout.JAVA_BYTE, 0, buf, 0, (int) n);
             return (int) n;
@@ -72,12 +67,9 @@ final class FdConnection implements ClientConnection {
                 MemorySegment.copy(buf, off, writeBuf, ValueLayout.JAVA_BYTE, 0, chunk);
                 int done = 0;
                 while (done < chunk) {
-                    long n = Posix.send(fd, writeBuf.asSlice(done), chunk - done, SysSocket.MSG_NOSIGNAL);
-                    if (n == -Errno.EINTR) {
-                        continue;
-                    }
+                    long n = Fds.send(fd, writeBuf.asSlice(done), chunk - done);
                     if (n < 0) {
-                        throw new IOException("write: " + Errno.message((int) -n));
+                        throw new IOException("write: " + Fds.message(n));
                     }
                     done += (int) n;
                 }
@@ -97,7 +89,7 @@ final class FdConnection implements ClientConnection {
             }
             closed = true;
         }
-        Posix.shutdown(fd, SysSocket.SHUT_RDWR);
+        Fds.shutdown(fd);
         closeFdIfIdle();
     }
 
@@ -127,6 +119,6 @@ final class FdConnection implements ClientConnection {
             }
             fdClosed = true;
         }
-        Posix.close(fd);
+        Fds.close(fd);
     }
 }

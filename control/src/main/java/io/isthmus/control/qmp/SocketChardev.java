@@ -1,6 +1,8 @@
 package io.isthmus.control.qmp;
 
 import io.isthmus.control.QmpError;
+import io.isthmus.engine.EngineException;
+import io.isthmus.engine.net.InetFamily;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -75,11 +77,19 @@ public final class SocketChardev extends Chardev {
             } catch (NumberFormatException e) {
                 throw QmpError.generic("Parameter 'port' expects a number");
             }
-            InetSocketAddress inet = new InetSocketAddress(host.isEmpty() ? "0.0.0.0" : host, p);
+            Boolean ipv4 = opts.containsKey("ipv4") ? QemuBool.parse(opts, "ipv4", false) : null;
+            Boolean ipv6 = opts.containsKey("ipv6") ? QemuBool.parse(opts, "ipv6", false) : null;
+            java.net.InetAddress ia;
+            try {
+                // QEMU's family matrix for ipv4/ipv6, then the first address of that family
+                ia = InetFamily.resolve(host, port, InetFamily.choose(host, ipv4, ipv6)).get(0);
+            } catch (EngineException e) {
+                throw QmpError.generic(e.getMessage());
+            }
+            InetSocketAddress inet = new InetSocketAddress(ia, p);
             addr = inet;
             describe = null; // from the bound address, as QEMU prints it
-            family = inet.getAddress() instanceof java.net.Inet6Address
-                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+            family = ia instanceof java.net.Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
         }
         if (!server) {
             try {
@@ -112,6 +122,10 @@ public final class SocketChardev extends Chardev {
             ssc.bind(addr, 1);
         } catch (IOException e) {
             closeQuietly(ssc);
+            if (path == null && e instanceof java.net.BindException && "Address already in use".equals(strerror(e))) {
+                // QEMU's inet_listen_saddr tries the next address and then gives up with this text
+                throw QmpError.generic("Failed to find an available port: Address already in use");
+            }
             throw QmpError.generic(path != null ? "Failed to bind socket to " + path + ": " + strerror(e)
                     : "Failed to bind socket: " + strerror(e));
         }

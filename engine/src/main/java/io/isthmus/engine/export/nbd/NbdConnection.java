@@ -1,12 +1,10 @@
 package io.isthmus.engine.export.nbd;
 
 import io.isthmus.bindings.Errno;
-import io.isthmus.bindings.Posix;
-import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.export.NodeAccess;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
-import io.isthmus.engine.tls.TlsSession;
+import io.isthmus.engine.net.Transport;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,30 +12,30 @@ import java.lang.foreign.ValueLayout;
 /**
  * One client in the transmission phase, served entirely by one IoThread through its io_uring.
  *
- * <p>Receive: one recv at a time into a per-connection buffer; every complete request in it is parsed and
+ * <p>Bytes come and go through a {@link Transport} (plain socket or TLS; this class never knows which).
+ * Receive: one receive at a time into a per-connection buffer; every complete request in it is parsed and
  * started (batching). A WRITE payload already in the buffer is copied into the request's slot buffer; a large
- * payload not yet received is received straight into the slot buffer that is then written.
- * Send: replies queue up and go out with one sendmsg whose iovec array holds each reply's header and payload
- * (reads land in the slot buffer that is sent). Up to {@link #SLOTS} requests are in flight.
+ * payload not yet received is received straight into the slot buffer that is then written (on a plain socket
+ * with no copy at all). Send: replies queue up and go out with one gather send whose iovec array holds each
+ * reply's header and payload (reads land in the slot buffer that is sent). Up to {@link #SLOTS} requests are in
+ * flight.
  *
  * <p>Thread use: everything runs on {@link #thread}, except {@link #requestClose} (any thread). Memory: a
- * confined arena owned by this connection (receive buffer, slots, iovecs, msghdr), created on the IoThread in
- * {@link #start} and closed only after every operation on the socket and every block request completed.
- * Returns: completions carry {@code >= 0} or {@code -errno}.
+ * confined arena owned by this connection (receive buffer, slots, iovecs, the transport's structures), created
+ * on the IoThread in {@link #start} and closed only after every operation on the socket and every block request
+ * completed. Returns: completions carry {@code >= 0} or {@code -errno}.
  */
-final class NbdConnection implements Completion {
+final class NbdConnection implements Completion, Transport.Sink {
     private static final System.Logger LOG = System.getLogger(NbdConnection.class.getName());
     static final int SLOTS = 64;
     private static final int RECV_CAP = 256 * 1024;
     /** WRITE payloads up to this size are awaited in the receive buffer; larger ones are received in place. */
     private static final int SMALL_PAYLOAD = 64 * 1024;
     private static final int MAX_IOV = 128;
-    private static final long TAG_RECV = -1, TAG_SEND = -2, TAG_PAYLOAD = -3;
 
     final NbdServer server;
     final NbdExport exp;
     final IoThread thread;
-    final int fd;
     final boolean structured;
     final boolean extended;
     final NbdMetaContexts contexts;
@@ -45,10 +43,9 @@ final class NbdConnection implements Completion {
     final long size;
     final int exportFlags;
     private byte[] leftover;
-    /** Non-null on a TLS connection: the slow path (decrypt into the receive buffer, encrypt replies). */
-    private final TlsSession tls;
-    private boolean encrypting;
-    /** While a received batch is parsed, replies queue up and go out in one sendmsg at the end. */
+    /** The socket, plain or TLS. */
+    private final Transport transport;
+    /** While a received batch is parsed, replies queue up and go out in one send at the end. */
     private boolean deferFlush;
 
     private Arena arena;
@@ -63,18 +60,18 @@ final class NbdConnection implements Completion {
     private NbdSlot[] sendQueue;
     private int sqHead, sqCount;
     private long headSent;
-    private int sendingCount; // slots covered by the sendmsg in flight
     private boolean sending;
-    private MemorySegment msghdr;
     private MemorySegment iovs;
     /**
-     * The iovec array of the next sendmsg, staged on the heap (base, length pairs) and copied to {@link #iovs}
+     * The iovec array of the next send, staged on the heap (base, length pairs) and copied to {@link #iovs}
      * in one bulk copy: plain array stores keep {@link #flushSend} small for the JIT (a native store per field
      * inlines a deep var-handle chain, and this loop is hot enough to be compiled twice: on-stack and whole).
      */
     private long[] iovStage;
 
+    /** A receive is pending; {@link #recvIntoPayload} says whether into {@link #payloadSlot}'s buffer. */
     private boolean recvArmed;
+    private boolean recvIntoPayload;
     private NbdSlot payloadSlot;
     private long payloadGot;
     private boolean stopReading;
@@ -85,12 +82,12 @@ final class NbdConnection implements Completion {
     private int pendingOps;
     private boolean added;
 
-    NbdConnection(NbdServer server, NbdExport exp, IoThread thread, int fd, boolean structured, boolean extended,
-            NbdMetaContexts contexts, byte[] leftover, TlsSession tls) {
+    NbdConnection(NbdServer server, NbdExport exp, IoThread thread, Transport transport, boolean structured,
+            boolean extended, NbdMetaContexts contexts, byte[] leftover) {
         this.server = server;
         this.exp = exp;
         this.thread = thread;
-        this.fd = fd;
+        this.transport = transport;
         this.structured = structured;
         this.extended = extended;
         this.contexts = contexts;
@@ -98,7 +95,6 @@ final class NbdConnection implements Completion {
         this.size = exp.size();
         this.exportFlags = exp.flags();
         this.leftover = leftover;
-        this.tls = tls;
     }
 
     /** On {@link #thread}: sets up memory and starts receiving. */
@@ -112,10 +108,9 @@ final class NbdConnection implements Completion {
             freeSlots[freeTop++] = SLOTS - 1 - i;
         }
         sendQueue = new NbdSlot[SLOTS];
-        msghdr = arena.allocate(SysSocket.msghdr);
         iovs = arena.allocate(16L * MAX_IOV, 8);
         iovStage = new long[2 * MAX_IOV];
-        msghdr.set(ValueLayout.ADDRESS, 16, iovs); // msg_iov; only msg_iovlen changes per sendmsg
+        transport.start(thread, this, arena);
         if (!exp.addClient(this)) {
             closing = true;
             maybeFinish();
@@ -142,25 +137,27 @@ final class NbdConnection implements Completion {
     // =====================================================================================================
     // receive
 
+    /** Receives more into the buffer unless a receive is pending, parsing waits for a slot, or input ended. */
     private void armRecv() {
-        if (recvArmed || stopReading || closing || (payloadSlot != null && tls == null)) {
-            return;
+        while (!recvArmed && !stopReading && !closing && payloadSlot == null) {
+            compactRecv();
+            if (RECV_CAP - recvEnd == 0) {
+                return; // parse() resumes when a slot frees
+            }
+            long n = transport.recv(recvBuf.asSlice(recvEnd, RECV_CAP - recvEnd), false);
+            if (n == Transport.PENDING) {
+                recvArmed = true;
+                recvIntoPayload = false;
+                pendingOps++;
+                return;
+            }
+            if (n <= 0) {
+                inputEnded(n);
+                return;
+            }
+            recvEnd += (int) n; // the transport had bytes at hand (TLS): parse them and go on
+            parseOnce();
         }
-        if (tls != null) {
-            armRecvTls();
-            return;
-        }
-        if (recvStart == recvEnd) {
-            recvStart = recvEnd = 0;
-        } else if (RECV_CAP - recvEnd < SMALL_PAYLOAD + Nbd.EXTENDED_REQUEST_SIZE) {
-            int live = recvEnd - recvStart;
-            MemorySegment.copy(recvBuf, recvStart, recvBuf, 0, live);
-            recvStart = 0;
-            recvEnd = live;
-        }
-        recvArmed = true;
-        pendingOps++;
-        thread.recv(fd, recvBuf.asSlice(recvEnd, RECV_CAP - recvEnd), 0, this, TAG_RECV);
     }
 
     private void compactRecv() {
@@ -174,43 +171,16 @@ final class NbdConnection implements Completion {
         }
     }
 
-    /** TLS: decrypts what the session holds into the receive buffer, else receives more ciphertext. */
-    private void armRecvTls() {
-        while (true) {
-            compactRecv();
-            if (RECV_CAP - recvEnd == 0) {
-                return; // parse() resumes when a slot frees
-            }
-            long n = tls.read(recvBuf.asSlice(recvEnd, RECV_CAP - recvEnd));
-            if (n > 0) {
-                recvEnd += (int) n;
-                parseOnce();
-                if (recvArmed || stopReading || closing) {
-                    return;
-                }
-                continue;
-            }
-            if (n == TlsSession.AGAIN) {
-                break;
-            }
-            // EOF or failure: finish what is in flight, then close
-            stopReading = true;
-            closeAfterFlush = true;
-            if (n == TlsSession.FAILED) {
-                fatal(tls.failure());
-            } else {
-                maybeFinish();
-            }
-            return;
+    /** End of stream (0) or a failure: finish what is in flight, then close (at once on a failure). */
+    private void inputEnded(long res) {
+        stopReading = true;
+        closeAfterFlush = true;
+        if (res < 0) {
+            String why = transport.failure();
+            fatal(why != null ? why : Errno.message((int) res));
+        } else {
+            maybeFinish();
         }
-        MemorySegment space = tls.inputSpace();
-        if (space.byteSize() == 0) {
-            fatal("TLS input buffer full");
-            return;
-        }
-        recvArmed = true;
-        pendingOps++;
-        thread.recv(fd, space, 0, this, TAG_RECV);
     }
 
     /** Parses and starts every complete request in the receive buffer, then receives more. */
@@ -224,7 +194,7 @@ final class NbdConnection implements Completion {
                 deferFlush = false;
             }
         }
-        if (outer && sqCount > 0 && !sending && !encrypting) {
+        if (outer && sqCount > 0 && !sending) {
             flushSend();
         }
         if (closeAfterFlush) {
@@ -234,19 +204,25 @@ final class NbdConnection implements Completion {
     }
 
     private void parseOnce() {
-        if (payloadSlot != null && tls != null) {
-            // TLS: a large payload is filled from the decrypted stream
+        if (payloadSlot != null) {
+            // a large payload whose start was received into the buffer (a receive was pending when it began)
             NbdSlot s = payloadSlot;
             long n = Math.min(s.expectedPayload - payloadGot, recvEnd - recvStart);
             MemorySegment.copy(recvBuf, recvStart, s.buf, payloadGot, n);
             payloadGot += n;
             recvStart += (int) n;
             if (payloadGot < s.expectedPayload) {
-                return;
+                if (!recvArmed) {
+                    recvPayload();
+                }
+                if (payloadSlot != null) {
+                    return;
+                }
+            } else {
+                payloadSlot = null;
+                s.payloadLength = s.expectedPayload;
+                s.run();
             }
-            payloadSlot = null;
-            s.payloadLength = s.expectedPayload;
-            s.run();
         }
         while (!closing && !stopReading && payloadSlot == null) {
             long avail = recvEnd - recvStart;
@@ -296,10 +272,10 @@ final class NbdConnection implements Completion {
                 if (inBuf < payload) {
                     payloadSlot = s;
                     payloadGot = inBuf;
-                    if (tls == null) {
-                        recvPayload();
+                    if (!recvArmed) {
+                        recvPayload(); // received in place; may finish at once (TLS) and parsing goes on
                     }
-                    return;
+                    continue;
                 }
                 s.payloadLength = payload;
             }
@@ -307,11 +283,40 @@ final class NbdConnection implements Completion {
         }
     }
 
+    /** Receives the rest of {@link #payloadSlot}'s payload straight into its buffer. */
     private void recvPayload() {
+        while (true) {
+            NbdSlot s = payloadSlot;
+            long n = transport.recv(s.buf.asSlice(payloadGot, s.expectedPayload - payloadGot), true);
+            if (n == Transport.PENDING) {
+                recvArmed = true;
+                recvIntoPayload = true;
+                pendingOps++;
+                return;
+            }
+            if (!payloadReceived(n)) {
+                return;
+            }
+        }
+    }
+
+    /** Bytes of the payload arrived: true while more are wanted; starts the request when it is complete. */
+    private boolean payloadReceived(long n) {
         NbdSlot s = payloadSlot;
-        long want = s.expectedPayload - payloadGot;
-        pendingOps++;
-        thread.recv(fd, s.buf.asSlice(payloadGot, want), SysSocket.MSG_WAITALL, this, TAG_PAYLOAD);
+        if (n <= 0) {
+            payloadSlot = null;
+            s.drop();
+            fatal("truncated payload");
+            return false;
+        }
+        payloadGot += n;
+        if (payloadGot < s.expectedPayload) {
+            return true;
+        }
+        payloadSlot = null;
+        s.payloadLength = s.expectedPayload;
+        s.run();
+        return false;
     }
 
     NbdSlot takeSlot() {
@@ -330,79 +335,58 @@ final class NbdConnection implements Completion {
         }
     }
 
+    /** A block request of slot {@code tag} finished. */
     @Override
     public void complete(int res, int flags, long tag) {
-        if (tag >= 0) {
-            slots[(int) tag].completed(res);
-            return;
-        }
+        slots[(int) tag].completed(res);
+    }
+
+    @Override
+    public void received(long res) {
         pendingOps--;
-        if (tag == TAG_RECV) {
-            recvArmed = false;
-            if (closing) {
-                maybeFinish();
-                return;
-            }
-            if (res <= 0) {
-                // client hung up (or error): finish what is in flight, then close
-                stopReading = true;
-                closeAfterFlush = true;
-                maybeFinish();
-                return;
-            }
-            if (tls != null) {
-                tls.inputReceived(res);
-                parse();
-                return;
-            }
-            recvEnd += res;
-            parse();
-        } else if (tag == TAG_PAYLOAD) {
-            if (closing) {
-                NbdSlot s = payloadSlot;
-                payloadSlot = null;
-                s.drop();
-                return;
-            }
-            if (res <= 0) {
-                NbdSlot s = payloadSlot;
-                payloadSlot = null;
-                s.drop();
-                fatal("truncated payload");
-                return;
-            }
-            payloadGot += res;
-            if (payloadGot < payloadSlot.expectedPayload) {
-                recvPayload();
-                return;
-            }
+        recvArmed = false;
+        if (closing && payloadSlot != null) {
+            // a payload was being received (in place, or its start into the buffer): it will never complete
             NbdSlot s = payloadSlot;
             payloadSlot = null;
-            s.payloadLength = s.expectedPayload;
-            s.run();
-            parse();
-        } else if (tag == TAG_SEND && tls != null) {
-            sending = false;
-            if (res < 0) {
-                fatal(Errno.message(res));
-                return;
-            }
-            tls.outputSent(res);
+            s.drop();
+        }
+        if (recvIntoPayload) {
             if (closing) {
-                dropQueue();
                 maybeFinish();
                 return;
             }
-            flushSendTls();
-        } else if (tag == TAG_SEND) {
-            // 'sending' stays set while the queue is walked: replies queued meanwhile wait for the next sendmsg
-            if (res < 0) {
-                fatal(Errno.message(res));
-                sendDone(Long.MAX_VALUE, true);
-                return;
+            if (payloadReceived(res)) {
+                recvPayload(); // the rest may be at hand already (TLS)
             }
-            sendDone(res, false);
+            if (payloadSlot == null && !closing) {
+                parse(); // the payload is complete: the next requests
+            }
+            return;
         }
+        if (closing) {
+            maybeFinish();
+            return;
+        }
+        if (res <= 0) {
+            inputEnded(res == 0 || transport.failure() == null ? 0 : res); // a hang-up: finish what is in flight
+            return;
+        }
+        recvEnd += (int) res;
+        parse();
+    }
+
+    @Override
+    public void sent(long res) {
+        pendingOps--;
+        // 'sending' stays set while the queue is walked: replies queued meanwhile wait for the next send
+        if (res < 0) {
+            String why = transport.failure();
+            fatal(why != null ? why : Errno.message((int) res));
+            sendDone(Long.MAX_VALUE, true);
+            return;
+        }
+        sendDone(res, false);
     }
 
     // =====================================================================================================
@@ -416,64 +400,13 @@ final class NbdConnection implements Completion {
         }
         sendQueue[(sqHead + sqCount) % SLOTS] = s;
         sqCount++;
-        if (!sending && !encrypting && !deferFlush) {
+        if (!sending && !deferFlush) {
             flushSend();
         }
     }
 
-    /** TLS: encrypts queued replies into the session (slots are free once encrypted), sends its output. */
-    private void flushSendTls() {
-        if (sending || encrypting || closing) {
-            return;
-        }
-        encrypting = true;
-        try {
-            outer:
-            while (sqCount > 0) {
-                NbdSlot s = sendQueue[sqHead];
-                long skip = headSent;
-                for (int k = 0; k < s.segCount; k++) {
-                    long a = s.segAddr[k], l = s.segLen[k];
-                    if (skip >= l) {
-                        skip -= l;
-                        continue;
-                    }
-                    a += skip;
-                    l -= skip;
-                    skip = 0;
-                    long w = tls.write(MemorySegment.ofAddress(a).reinterpret(l));
-                    if (w < 0) {
-                        fatal(tls.failure());
-                        return;
-                    }
-                    headSent += w;
-                    if (w < l) {
-                        break outer; // the session's output is full: send it first
-                    }
-                }
-                headSent = 0;
-                sendQueue[sqHead] = null;
-                sqHead = (sqHead + 1) % SLOTS;
-                sqCount--;
-                s.replySent();
-            }
-        } finally {
-            encrypting = false;
-        }
-        if (tls.hasPendingOutput()) {
-            sending = true;
-            pendingOps++;
-            thread.send(fd, tls.pendingOutput(), SysSocket.MSG_NOSIGNAL, this, TAG_SEND);
-        } else if (closeAfterFlush) {
-            maybeFinish();
-        }
-    }
-
+    /** Sends the queued replies (as many as one iovec array holds) with one gather send. */
     private void flushSend() {
-        if (tls != null) {
-            flushSendTls();
-            return;
-        }
         if (sqCount == 0 || closing) {
             return;
         }
@@ -505,11 +438,17 @@ final class NbdConnection implements Completion {
             covered++;
         }
         MemorySegment.copy(stage, 0, iovs, ValueLayout.JAVA_LONG, 0, 2 * iov);
-        msghdr.set(ValueLayout.JAVA_LONG, 24, iov);
         sending = true;
-        sendingCount = covered;
-        pendingOps++;
-        thread.sendmsg(fd, msghdr, SysSocket.MSG_NOSIGNAL, this, TAG_SEND);
+        long r = transport.sendv(iovs, iov);
+        if (r == Transport.PENDING) {
+            pendingOps++;
+        } else if (r > 0) {
+            sendDone(r, false); // the transport took the bytes at once (TLS without ciphertext left to send)
+        } else {
+            String why = transport.failure();
+            fatal(why != null ? why : r == 0 ? "send made no progress" : Errno.message((int) r));
+            sendDone(Long.MAX_VALUE, true);
+        }
     }
 
     private void sendDone(long sent, boolean failed) {
@@ -570,7 +509,7 @@ final class NbdConnection implements Completion {
         }
         closing = true;
         stopReading = true;
-        Posix.shutdown(fd, SysSocket.SHUT_RDWR); // completes a pending recv / send
+        transport.shutdown(); // completes a pending receive / send
         if (!sending) {
             dropQueue();
         }
@@ -588,16 +527,13 @@ final class NbdConnection implements Completion {
                 return;
             }
             closing = true;
-            Posix.shutdown(fd, SysSocket.SHUT_RDWR);
+            transport.shutdown();
         }
         if (pendingOps > 0 || busySlots > 0 || payloadSlot != null) {
             return;
         }
         finished = true;
-        if (tls != null) {
-            tls.close();
-        }
-        Posix.close(fd);
+        transport.close();
         for (NbdSlot s : slots) {
             s.free();
         }

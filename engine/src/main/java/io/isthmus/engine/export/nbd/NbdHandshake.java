@@ -19,6 +19,13 @@ import java.util.Arrays;
 public final class NbdHandshake {
     /** Largest option payload that is buffered and parsed (INFO/GO/meta-context options). */
     public static final int MAX_BUFFERED_OPTION = 1024 * 1024;
+    /** An option header: magic, option, length. */
+    static final int OPTION_HEADER_SIZE = 16;
+    /**
+     * The most input the handshake ever buffers: one buffered option payload and the next header. A client
+     * that pipelines more waits (the socket's own buffer holds it) until the handshake has consumed some.
+     */
+    public static final int MAX_INPUT = MAX_BUFFERED_OPTION + OPTION_HEADER_SIZE;
 
     /** What the connection does after {@link #process}. */
     public enum Action {
@@ -71,25 +78,44 @@ public final class NbdHandshake {
     // =====================================================================================================
     // input and output
 
-    /** Appends client bytes. */
-    public void feed(byte[] data, int off, int len) {
-        if (len <= 0) {
-            return;
+    /**
+     * Appends client bytes, at most as many as fit under {@link #MAX_INPUT}; returns how many were taken. The
+     * caller processes ({@link #process}) and feeds the rest while the answer is {@link Action#NEED_INPUT}:
+     * after {@code process} at most one incomplete message is buffered (under 16 header bytes, or an option
+     * payload of at most {@link #MAX_BUFFERED_OPTION} bytes still arriving), so at least one byte always fits
+     * and the buffer never holds more than the largest legitimate handshake input. Once the handshake ended
+     * (TLS or transmission), the bytes that did not fit belong to the next layer, as {@link #takeUnconsumed}'s do.
+     */
+    public int feed(byte[] data, int off, int len) {
+        int live = inEnd - inStart;
+        int n = Math.min(len, MAX_INPUT - live);
+        if (n <= 0) {
+            return 0;
         }
-        if (inEnd + len > in.length) {
-            int live = inEnd - inStart;
-            if (live + len <= in.length && inStart > 0) {
+        if (inEnd + n > in.length) {
+            if (live + n <= in.length) {
                 System.arraycopy(in, inStart, in, 0, live);
             } else {
-                byte[] bigger = new byte[Math.max(in.length * 2, live + len)];
+                byte[] bigger = new byte[Math.min(MAX_INPUT, Math.max(in.length * 2, live + n))];
                 System.arraycopy(in, inStart, bigger, 0, live);
                 in = bigger;
             }
             inStart = 0;
             inEnd = live;
         }
-        System.arraycopy(data, off, in, inEnd, len);
-        inEnd += len;
+        System.arraycopy(data, off, in, inEnd, n);
+        inEnd += n;
+        return n;
+    }
+
+    /** Bytes buffered and not yet consumed (for tests of the bound). */
+    int buffered() {
+        return inEnd - inStart;
+    }
+
+    /** The size of the input buffer (for tests of the bound: never above {@link #MAX_INPUT}). */
+    int bufferCapacity() {
+        return in.length;
     }
 
     /** The reply bytes produced so far (and clears them). */
@@ -181,7 +207,7 @@ public final class NbdHandshake {
                     state = State.OPTION_HEADER;
                 }
                 case OPTION_HEADER -> {
-                    if (available() < 16) {
+                    if (available() < OPTION_HEADER_SIZE) {
                         return Action.NEED_INPUT;
                     }
                     long magic = getLong();

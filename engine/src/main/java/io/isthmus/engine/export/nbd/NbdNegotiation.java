@@ -5,7 +5,10 @@ import io.isthmus.bindings.Posix;
 import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.loop.Completion;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.net.PlainTransport;
+import io.isthmus.engine.net.Transport;
 import io.isthmus.engine.tls.TlsSession;
+import io.isthmus.engine.tls.TlsStreamTransport;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -36,6 +39,8 @@ final class NbdNegotiation {
     private final byte[] recvBytes = new byte[RECV_SIZE];
     private byte[] pendingOut = new byte[0];
     private int pendingOutPos;
+    /** Received bytes the handshake had no room for when it stopped asking for input (see {@link #offer}). */
+    private byte[] unfed = new byte[0];
     private long inFlightSend;
     private NbdHandshake.Action next = NbdHandshake.Action.NEED_INPUT;
     private TlsSession tls;
@@ -153,7 +158,7 @@ final class NbdNegotiation {
             return;
         }
         // bytes the client sent right after STARTTLS are its first TLS records
-        byte[] early = handshake.takeUnconsumed();
+        byte[] early = unconsumed();
         if (early.length > 0) {
             MemorySegment e = arena.allocate(early.length);
             MemorySegment.copy(early, 0, e, ValueLayout.JAVA_BYTE, 0, early.length);
@@ -182,9 +187,7 @@ final class NbdNegotiation {
                         return;
                     }
                     MemorySegment.copy(recvBuf, ValueLayout.JAVA_BYTE, 0, recvBytes, 0, (int) n);
-                    handshake.feed(recvBytes, 0, (int) n);
-                    next = handshake.process();
-                    queuePlain(handshake.takeOutput());
+                    offer(recvBytes, (int) n);
                     if (next != NbdHandshake.Action.NEED_INPUT) {
                         break;
                     }
@@ -234,20 +237,52 @@ final class NbdNegotiation {
             return;
         }
         MemorySegment.copy(recvBuf, ValueLayout.JAVA_BYTE, 0, recvBytes, 0, res);
-        handshake.feed(recvBytes, 0, res);
-        next = handshake.process();
-        queuePlain(handshake.takeOutput());
+        offer(recvBytes, res);
         pump();
+    }
+
+    /**
+     * Feeds {@code len} received bytes to the handshake in the pieces its bounded buffer takes, processing after
+     * each. Bytes left over once the handshake stops asking for input belong to the next layer (TLS records
+     * after STARTTLS, requests after GO): they are kept for {@link #unconsumed}.
+     */
+    private void offer(byte[] b, int len) {
+        int off = 0;
+        do {
+            off += handshake.feed(b, off, len - off);
+            next = handshake.process();
+            queuePlain(handshake.takeOutput());
+        } while (next == NbdHandshake.Action.NEED_INPUT && off < len);
+        if (off < len && next != NbdHandshake.Action.CLOSE) {
+            byte[] rest = new byte[unfed.length + len - off];
+            System.arraycopy(unfed, 0, rest, 0, unfed.length);
+            System.arraycopy(b, off, rest, unfed.length, len - off);
+            unfed = rest;
+        }
+    }
+
+    /** Input past the handshake's end: what it buffered, then what it had no room for. Clears both. */
+    private byte[] unconsumed() {
+        byte[] buffered = handshake.takeUnconsumed();
+        if (unfed.length == 0) {
+            return buffered;
+        }
+        byte[] all = new byte[buffered.length + unfed.length];
+        System.arraycopy(buffered, 0, all, 0, buffered.length);
+        System.arraycopy(unfed, 0, all, buffered.length, unfed.length);
+        unfed = new byte[0];
+        return all;
     }
 
     private void handOver() {
         NbdExport exp = (NbdExport) handshake.export();
-        byte[] leftover = handshake.takeUnconsumed();
+        byte[] leftover = unconsumed();
         finished = true;
         IoThread target = exp.nextIoThread();
-        NbdConnection c = new NbdConnection(server, exp, target, fd, handshake.structuredReplies(),
-                handshake.extendedHeaders(), handshake.contexts(), leftover, tls);
-        tls = null; // the connection owns the session now
+        Transport transport = tls != null ? new TlsStreamTransport(fd, tls) : new PlainTransport(fd);
+        NbdConnection c = new NbdConnection(server, exp, target, transport, handshake.structuredReplies(),
+                handshake.extendedHeaders(), handshake.contexts(), leftover);
+        tls = null; // the connection's transport owns the session now
         server.connectionHandedOver(this, c);
         if (timerOp != -1) {
             thread.cancel(timerOp);
@@ -258,7 +293,7 @@ final class NbdNegotiation {
         try {
             target.execute(c::start);
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            Posix.close(fd);
+            transport.close();
             server.connectionClosed(c);
         }
     }

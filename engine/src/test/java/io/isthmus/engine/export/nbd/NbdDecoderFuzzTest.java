@@ -1,5 +1,7 @@
 package io.isthmus.engine.export.nbd;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.lang.foreign.Arena;
@@ -30,10 +32,15 @@ class NbdDecoderFuzzTest {
 
     static void runHandshake(boolean tls, byte[] input, int step) {
         NbdHandshake h = new NbdHandshake(NbdHandshakeTest.TABLE, tls);
-        for (int i = 0; i < input.length; i += step) {
+        for (int i = 0; i < input.length; ) {
             int n = Math.min(step, input.length - i);
-            h.feed(input, i, n);
+            int taken = h.feed(input, i, n);
+            assertTrue(taken > 0 || n == 0, "feed took nothing while the handshake wants input");
+            i += taken;
+            assertTrue(h.buffered() <= NbdHandshake.MAX_INPUT, "buffered " + h.buffered());
+            assertTrue(h.bufferCapacity() <= NbdHandshake.MAX_INPUT, "capacity " + h.bufferCapacity());
             NbdHandshake.Action a = h.process();
+            assertTrue(h.buffered() <= NbdHandshake.MAX_INPUT, "buffered " + h.buffered());
             h.takeOutput();
             if (a == NbdHandshake.Action.CLOSE || a == NbdHandshake.Action.TRANSMISSION) {
                 return;

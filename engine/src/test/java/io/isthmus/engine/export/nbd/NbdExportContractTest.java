@@ -3,6 +3,7 @@ package io.isthmus.engine.export.nbd;
 import io.isthmus.engine.export.BlockExport;
 import io.isthmus.engine.export.ExportContractTest;
 import io.isthmus.engine.export.ExportDriver;
+import io.isthmus.engine.net.SocketAddress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ class NbdExportContractTest extends ExportContractTest {
     @Override
     protected ExportDriver<?> startType() throws Exception {
         socket = dir.resolve("nbd.sock");
-        server = NbdServer.start(NbdAddress.unix(socket.toString()), main, NbdServer.DEFAULT_MAX_CONNECTIONS,
+        server = NbdServer.start(SocketAddress.unix(socket.toString()), main, NbdServer.DEFAULT_MAX_CONNECTIONS,
                 NbdServer.DEFAULT_HANDSHAKE_MAX_SECONDS, null, null);
         server.setBitmapLookup(NbdBitmaps.inGraph(graph));
         nbd.setServer(server);

@@ -9,6 +9,7 @@ import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.export.ExportArgs;
 import io.isthmus.engine.export.ExportOptions;
 import io.isthmus.engine.loop.IoThread;
+import io.isthmus.engine.net.PlainTransport;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -49,8 +50,8 @@ class NbdExportShutdownRaceTest {
                     int served = sv.getAtIndex(ValueLayout.JAVA_INT, 0);
                     peers.add(sv.getAtIndex(ValueLayout.JAVA_INT, 1));
                     IoThread t = exp.nextIoThread();
-                    NbdConnection c = new NbdConnection(h.server, exp, t, served, false, false, new NbdMetaContexts(),
-                            null, null);
+                    NbdConnection c = new NbdConnection(h.server, exp, t, new PlainTransport(served), false, false,
+                            new NbdMetaContexts(), null);
                     t.execute(c::start);
                     if (i == CLIENTS / 3) {
                         // some clients are in, more are being admitted on both IoThreads right now

@@ -105,8 +105,12 @@ class NbdHandshakeTest {
     static NbdHandshake.Action feed(NbdHandshake h, byte[]... parts) {
         NbdHandshake.Action a = NbdHandshake.Action.NEED_INPUT;
         for (byte[] p : parts) {
-            h.feed(p, 0, p.length);
-            a = h.process();
+            int off = 0;
+            do {
+                off += h.feed(p, off, p.length - off);
+                a = h.process();
+                assertTrue(h.buffered() <= NbdHandshake.MAX_INPUT, "buffered " + h.buffered());
+            } while (a == NbdHandshake.Action.NEED_INPUT && off < p.length);
         }
         return a;
     }
@@ -205,11 +209,38 @@ class NbdHandshakeTest {
         NbdHandshake.Action a = NbdHandshake.Action.NEED_INPUT;
         for (int sent = 0; sent < len; sent += chunk.length) {
             int n = Math.min(chunk.length, len - sent);
-            h.feed(chunk, 0, n);
+            assertEquals(n, h.feed(chunk, 0, n), "a skipped payload is never buffered");
             a = h.process();
+            assertEquals(0, h.buffered());
         }
         assertEquals(NbdHandshake.Action.NEED_INPUT, a);
         assertEquals(Nbd.REP_ERR_TOO_BIG, replies(h.takeOutput()).get(0).type());
+    }
+
+    @Test
+    void anOversizedStreamIsNeverBufferedBeyondTheLargestLegitimateInput() {
+        // a GO payload of the largest buffered size that never completes, then a flood: the buffer stops at
+        // one option payload plus one header, and feed takes no more until the handshake consumed some
+        NbdHandshake h = started(false);
+        feed(h, FIXED);
+        int len = NbdHandshake.MAX_BUFFERED_OPTION;
+        byte[] hdr = ByteBuffer.allocate(16).putLong(Nbd.OPTS_MAGIC).putInt(Nbd.OPT_LIST_META_CONTEXT)
+                .putInt(len).array();
+        assertEquals(16, h.feed(hdr, 0, 16));
+        assertEquals(NbdHandshake.Action.NEED_INPUT, h.process());
+        byte[] flood = new byte[256 * 1024];
+        long taken = 0;
+        for (int i = 0; i < 8; i++) {
+            int n = h.feed(flood, 0, flood.length);
+            taken += n;
+            assertTrue(h.buffered() <= NbdHandshake.MAX_INPUT, "buffered " + h.buffered());
+            assertTrue(h.bufferCapacity() <= NbdHandshake.MAX_INPUT, "capacity " + h.bufferCapacity());
+        }
+        assertEquals(NbdHandshake.MAX_INPUT, taken, "the payload and one more header, then nothing");
+        assertEquals(0, h.feed(flood, 0, flood.length));
+        // processing consumes the (malformed) payload, then reads the zero header that followed: bad magic
+        assertEquals(NbdHandshake.Action.CLOSE, h.process());
+        assertEquals("Bad magic received", h.error());
     }
 
     @Test
@@ -377,10 +408,10 @@ class NbdHandshakeTest {
         NbdHandshake.Action a = NbdHandshake.Action.NEED_INPUT;
         for (byte b : all) {
             if (a != NbdHandshake.Action.NEED_INPUT) {
-                h.feed(new byte[] {b}, 0, 1);
+                assertEquals(1, h.feed(new byte[] {b}, 0, 1));
                 continue;
             }
-            h.feed(new byte[] {b}, 0, 1);
+            assertEquals(1, h.feed(new byte[] {b}, 0, 1));
             a = h.process();
         }
         assertEquals(NbdHandshake.Action.TRANSMISSION, a);

@@ -54,7 +54,7 @@ final class NbdHarness implements AutoCloseable {
     }
 
     NbdServer start(int maxConnections, int handshakeSeconds) throws Exception {
-        server = NbdServer.start(NbdAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, tlsCreds, tlsAuthz);
+        server = NbdServer.start(io.isthmus.engine.net.SocketAddress.unix(socket.toString()), main, maxConnections, handshakeSeconds, tlsCreds, tlsAuthz);
         server.setBitmapLookup(this::findBitmap);
         driver.setServer(server);
         return server;

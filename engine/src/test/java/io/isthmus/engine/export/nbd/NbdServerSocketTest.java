@@ -227,7 +227,7 @@ class NbdServerSocketTest {
                 assertEquals(0, io.isthmus.bindings.Posix.bind(fd, sa, 2 + b.length + 1));
             }
             assertEquals(0, io.isthmus.bindings.Posix.listen(fd, 16));
-            h.server = NbdServer.start(NbdAddress.fd(fd), h.main, 100, 10, null, null);
+            h.server = NbdServer.start(io.isthmus.engine.net.SocketAddress.fd(fd), h.main, 100, 10, null, null);
             h.driver.setServer(h.server);
             h.export("e1", "disk", false, PLAIN);
             try (RawNbdClient c = new RawNbdClient(p).handshake("disk", true)) {
