@@ -46,7 +46,7 @@ public final class Errno {
             ENOSPC = 28, ESPIPE = 29, EROFS = 30, EPIPE = 32, ERANGE = 34, ENOSYS = 38, ENOTSUP = 95,
             EOPNOTSUPP = 95, EADDRINUSE = 98, EADDRNOTAVAIL = 99, ECONNABORTED = 103, ECONNRESET = 104, ENOTCONN = 107,
             ESHUTDOWN = 108, ETIMEDOUT = 110, ECONNREFUSED = 111, EALREADY = 114, EINPROGRESS = 115,
-            ECANCELED = 125, EOVERFLOW = 75, ENOTSOCK = 88;
+            ECANCELED = 125, EOVERFLOW = 75, ENOTSOCK = 88, ETIME = 62;
 
     /** The glibc strerror text of an errno value (the subset the daemon reports), for QEMU-style messages. */
     public static String message(int errno) {

@@ -251,7 +251,7 @@ final class NbdConnection implements Completion, Transport.Sink {
                 s.begin(req);
                 stopReading = true;
                 closeAfterFlush = true;
-                s.failEarly(-22, "len (" + Long.toUnsignedString(payload) + " ) is larger than max len ("
+                s.failEarly(-Errno.EINVAL, "len (" + Long.toUnsignedString(payload) + " ) is larger than max len ("
                         + Nbd.MAX_BUFFER_SIZE + ")");
                 break;
             }

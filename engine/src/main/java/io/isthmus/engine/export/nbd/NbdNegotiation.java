@@ -200,7 +200,7 @@ final class NbdNegotiation {
     private void onComplete(int res, int flags, long tag) {
         if (tag == TAG_TIMER) {
             timerOp = -1;
-            if (res == -62 /* ETIME */ && !finished && !closed) {
+            if (res == -Errno.ETIME && !finished && !closed) {
                 fail("handshake timed out");
             }
             maybeClose();
