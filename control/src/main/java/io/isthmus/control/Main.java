@@ -23,8 +23,8 @@ public final class Main {
 
     /**
      * Start-up: the first NIO socket asks {@code SelectorProvider} for its provider, which without this
-     * property searches every jar on the class path for a service entry, opening all of them (BouncyCastle's
-     * 9 MB jar included: ~30-50 ms and ~1 MB of resident zip index before the greeting). Naming the
+     * property searches every jar on the class path for a service entry, opening all of them (measured when
+     * BouncyCastle's 9 MB jar was still on it: ~30-50 ms and ~1 MB of resident zip index before the greeting). Naming the
      * JDK's own default provider skips the search; the documented property is only set when that class
      * exists in this JDK and nobody chose another provider.
      */
