@@ -170,6 +170,10 @@ public final class VhostUserMessage {
                 regionCount = 1;
             }
             case P_CONFIG -> {
+                if (size == 0 && isReply()) { // a refused GET_CONFIG is answered with an empty payload
+                    configOffset = configSize = configFlags = 0;
+                    return;
+                }
                 if (size < CONFIG_HEADER_SIZE) {
                     throw sizeError("at least " + CONFIG_HEADER_SIZE);
                 }

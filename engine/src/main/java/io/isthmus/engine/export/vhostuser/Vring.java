@@ -1,0 +1,89 @@
+package io.isthmus.engine.export.vhostuser;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What a front end has told the back end about one virtqueue (SET_VRING_NUM/ADDR/BASE/KICK/CALL/ERR/ENABLE),
+ * held by {@link VhostUserHandler} and read by the device when the queue starts. Thread use: the session's
+ * thread. Fds: owned by the handler (closed when replaced, on GET_VRING_BASE as libvhost-user does, and at the
+ * end of the session); the device borrows them.
+ */
+public final class Vring {
+    public final int index;
+    int size;
+    int addrFlags;
+    long descUser, availUser, usedUser, logGuest;
+    boolean addressed;
+    int base;
+    int kickFd = -1, callFd = -1, errFd = -1;
+    /** A SET_VRING_KICK arrived since the last stop (libvhost-user's "started"). */
+    boolean kicked;
+    boolean enabled;
+    boolean running;
+    long features;
+    GuestMemory memory = GuestMemory.EMPTY;
+    MemorySegment inflight;
+
+    Vring(int index) {
+        this.index = index;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public long descUser() {
+        return descUser;
+    }
+
+    public long availUser() {
+        return availUser;
+    }
+
+    public long usedUser() {
+        return usedUser;
+    }
+
+    public int addrFlags() {
+        return addrFlags;
+    }
+
+    /** SET_VRING_BASE's value: the next avail index (split; packed: bits 0-14 index, bit 15 wrap counter). */
+    public int base() {
+        return base;
+    }
+
+    public int kickFd() {
+        return kickFd;
+    }
+
+    public int callFd() {
+        return callFd;
+    }
+
+    public int errFd() {
+        return errFd;
+    }
+
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** The virtio features the front end acknowledged (ring format, EVENT_IDX, INDIRECT_DESC...). */
+    public long features() {
+        return features;
+    }
+
+    public boolean hasFeature(int bit) {
+        return (features & (1L << bit)) != 0;
+    }
+
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    /** This queue's part of the inflight region (GET/SET_INFLIGHT_FD), or null if none was set up. */
+    public MemorySegment inflight() {
+        return inflight;
+    }
+}
