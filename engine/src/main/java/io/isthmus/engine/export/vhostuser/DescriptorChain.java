@@ -17,7 +17,7 @@ public final class DescriptorChain {
     // ---- why a walk failed (error)
     public static final int OK = 0, E_ADDRESS = 1, E_ZERO_LENGTH = 2, E_TOO_LONG = 3, E_NEXT_OUT_OF_RANGE = 4,
             E_INDIRECT_NOT_NEGOTIATED = 5, E_INDIRECT_WITH_NEXT = 6, E_INDIRECT_SIZE = 7, E_NESTED_INDIRECT = 8,
-            E_DIRECTION = 9, E_TOO_MANY_SEGMENTS = 10, E_INDIRECT_IN_CHAIN = 11;
+            E_DIRECTION = 9, E_TOO_MANY_SEGMENTS = 10, E_INDIRECT_IN_CHAIN = 11, E_BUFFER_ID = 12;
 
     /** Head descriptor index (split ring) or buffer id (packed ring): what the used entry names. */
     public int head;
@@ -75,6 +75,24 @@ public final class DescriptorChain {
             readableBytes += len & 0xFFFFFFFFL;
         }
         return true;
+    }
+
+    /**
+     * Checks one buffer from the ring (non-zero length, inside one region of {@link #memory}, readable buffers
+     * before writable ones, room left) and appends it. Returns {@link #OK} or the error.
+     */
+    int addBuffer(long addr, int len, boolean writable) {
+        if (len == 0) {
+            return E_ZERO_LENGTH;
+        }
+        int r = memory.find(addr, len & 0xFFFFFFFFL);
+        if (r < 0) {
+            return E_ADDRESS;
+        }
+        if (!writable && writable() > 0) {
+            return E_DIRECTION;
+        }
+        return add(r, memory.offset(r, addr), len, writable) ? OK : E_TOO_MANY_SEGMENTS;
     }
 
     /** Length of segment {@code i} (a u32). */
@@ -180,6 +198,7 @@ public final class DescriptorChain {
             case E_DIRECTION -> "device-readable buffer after a device-writable one";
             case E_TOO_MANY_SEGMENTS -> "more buffers than a request can hold";
             case E_INDIRECT_IN_CHAIN -> "indirect descriptor inside a chain";
+            case E_BUFFER_ID -> "buffer id not below the queue size";
             default -> "error " + error;
         };
     }

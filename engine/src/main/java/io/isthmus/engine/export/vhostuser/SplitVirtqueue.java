@@ -24,19 +24,9 @@ import java.nio.ByteOrder;
  *
  * <p>Thread use: one IoThread owns the queue (pop, push, notification decisions). Memory: the ring segments are
  * slices of the session's {@link GuestMemory}; nothing is allocated after construction. Return convention: pop
- * results are the constants below.
+ * results are {@link Virtqueue}'s constants.
  */
-public final class SplitVirtqueue {
-    // ---- pop results
-    /** A valid chain was popped into the DescriptorChain. */
-    public static final int POPPED = 0;
-    /** No new buffers. */
-    public static final int EMPTY = 1;
-    /** A head was popped but its chain is malformed (chain.error says why): complete it, with no data. */
-    public static final int MALFORMED = 2;
-    /** The ring is broken (avail index jumped, head out of range): stop the queue, mark the device broken. */
-    public static final int BROKEN = 3;
-
+public final class SplitVirtqueue implements Virtqueue {
     // ---- ring flags
     public static final int DESC_F_NEXT = 1, DESC_F_WRITE = 2, DESC_F_INDIRECT = 4;
     public static final int AVAIL_F_NO_INTERRUPT = 1, USED_F_NO_NOTIFY = 1;
@@ -130,16 +120,23 @@ public final class SplitVirtqueue {
         return new SplitVirtqueue(memory, size, d, a, u, lastAvail, eventIdx, indirect);
     }
 
+    @Override
     public int size() {
         return size;
     }
 
+    @Override
     public boolean isBroken() {
         return broken;
     }
 
     /** The next avail index to consume: what GET_VRING_BASE reports once in-flight requests are done. */
     public int lastAvailIndex() {
+        return lastAvail;
+    }
+
+    @Override
+    public int vringBase() {
         return lastAvail;
     }
 
@@ -152,6 +149,7 @@ public final class SplitVirtqueue {
      * is consumed and must be completed, e.g. with {@code push(chain.head, 0)}), {@link #EMPTY} or
      * {@link #BROKEN}.
      */
+    @Override
     public int pop(DescriptorChain chain) {
         if (broken) {
             return BROKEN;
@@ -262,7 +260,13 @@ public final class SplitVirtqueue {
         usedIdx = (usedIdx + 1) & 0xFFFF;
     }
 
+    @Override
+    public void addUsed(int id, int len, int ringDescriptors) {
+        addUsed(id, len);
+    }
+
     /** Makes the used entries added so far visible: a release store of the used index. */
+    @Override
     public void publishUsed() {
         int old = publishedUsed;
         IDX.setRelease(used, 2L, (short) usedIdx);
@@ -284,6 +288,7 @@ public final class SplitVirtqueue {
      * (used_event) or the NO_INTERRUPT flag. A full fence first: the used index must be visible before the
      * driver's suppression field is read.
      */
+    @Override
     public boolean needsNotify() {
         VarHandle.fullFence();
         if (!eventIdx) {
@@ -307,6 +312,7 @@ public final class SplitVirtqueue {
      * enabling, returns true if buffers arrived meanwhile: the caller must process them rather than sleep (the
      * fence and re-check close the race with a driver that saw the suppression).
      */
+    @Override
     public boolean setNotification(boolean enable) {
         if (eventIdx) {
             if (enable) {
@@ -324,6 +330,7 @@ public final class SplitVirtqueue {
     }
 
     /** True if the driver has made buffers available that were not popped yet (an acquire read). */
+    @Override
     public boolean hasAvailable() {
         if (broken) {
             return false;

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Drives the split-ring chain walker (and the virtio-blk request checks behind it) over guest memory whose rings,
+ * Drives the split- and packed-ring chain walkers (and the virtio-blk request checks behind it) over guest memory whose rings,
  * descriptors, indirect tables and request headers are arbitrary bytes: nothing may throw, every popped chain
  * must lie inside guest memory with readable buffers first, and the walk must end (EMPTY or BROKEN) within the
  * ring's bounds. Seeds in VirtqueueFuzzTestInputs/ replay under plain JUnit; JAZZER_FUZZ=1 fuzzes.
@@ -35,6 +35,11 @@ class VirtqueueFuzzTest {
         walk(new ByteInput(data.consumeRemainingAsBytes()));
     }
 
+    @FuzzTest(maxDuration = "30s")
+    void packedChainWalkStaysInsideGuestMemory(FuzzedDataProvider data) throws Exception {
+        walkPacked(new ByteInput(data.consumeRemainingAsBytes()));
+    }
+
     static void walk(ByteInput in) throws VhostUserException {
         MemorySegment mem = guest.mem;
         mem.fill((byte) 0);
@@ -45,6 +50,33 @@ class VirtqueueFuzzTest {
         // the rings at the start of memory; then the input's bytes, spread over memory in runs, so that
         // descriptors, tables and buffers all come from it (addresses biased towards guest memory)
         guest.ring(size, GPA);
+        scatter(in, mem);
+        SplitVirtqueue q = new SplitVirtqueue(guest.memory, size, guest.memory.slice(guest.descGpa, 16L * size),
+                guest.memory.slice(guest.availGpa, 6 + 2L * size), guest.memory.slice(guest.usedGpa, 6 + 8L * size),
+                base, eventIdx, indirect);
+        if (!drain(q, size + 1)) {
+            throw new AssertionError("more pops than the queue holds without EMPTY or BROKEN");
+        }
+    }
+
+    /** Packed rings: the ring at the start of memory, the event areas after it, any size up to 300. */
+    static void walkPacked(ByteInput in) throws VhostUserException {
+        MemorySegment mem = guest.mem;
+        mem.fill((byte) 0);
+        int size = in.range(1, 300);
+        boolean eventIdx = in.bool();
+        boolean indirect = in.bool();
+        int base = (in.range(0, size - 1) | (in.bool() ? 0x8000 : 0))
+                | (in.range(0, size - 1) | (in.bool() ? 0x8000 : 0)) << 16;
+        scatter(in, mem);
+        long events = GPA + 16L * size;
+        PackedVirtqueue q = new PackedVirtqueue(guest.memory, size, guest.memory.slice(GPA, 16L * size),
+                guest.memory.slice(events, 4), guest.memory.slice(events + 4, 4), base, eventIdx, indirect);
+        drain(q, 2 * size + 2); // a packed ring has no index to run out of: bounded by the test
+    }
+
+    /** Spreads the input over memory in runs, so descriptors, tables and buffers come from it. */
+    private static void scatter(ByteInput in, MemorySegment mem) {
         while (in.remaining() > 0) {
             int at = in.range(0, MEM - 1);
             byte[] run = in.bytes(in.range(1, 64));
@@ -53,18 +85,19 @@ class VirtqueueFuzzTest {
                 mem.set(VhostUser.LE_LONG, at & ~7, GPA + in.range(0, MEM)); // a plausible buffer address
             }
         }
-        SplitVirtqueue q = new SplitVirtqueue(guest.memory, size, guest.memory.slice(guest.descGpa, 16L * size),
-                guest.memory.slice(guest.availGpa, 6 + 2L * size), guest.memory.slice(guest.usedGpa, 6 + 8L * size),
-                base, eventIdx, indirect);
+    }
+
+    /** Pops and completes up to {@code max} chains; true if the queue ended (EMPTY or BROKEN) within that. */
+    private static boolean drain(Virtqueue q, int max) {
         DescriptorChain chain = new DescriptorChain(130);
         VirtioBlkRequest req = new VirtioBlkRequest();
         MemorySegment iov = java.lang.foreign.Arena.ofAuto().allocate(16 * 130);
-        for (int i = 0; i <= size; i++) {
+        for (int i = 0; i < max; i++) {
             int r = q.pop(chain);
-            if (r == SplitVirtqueue.EMPTY || r == SplitVirtqueue.BROKEN) {
-                return;
+            if (r == Virtqueue.EMPTY || r == Virtqueue.BROKEN) {
+                return true;
             }
-            if (r == SplitVirtqueue.POPPED) {
+            if (r == Virtqueue.POPPED) {
                 check(chain);
                 if (req.parse(chain, 1 << 20, 512, true) == VirtioBlkRequest.SUBMIT && req.length > 0
                         && req.op <= io.isthmus.engine.block.BlockRequest.WRITE) {
@@ -75,13 +108,14 @@ class VirtqueueFuzzTest {
                         inside(a, l);
                     }
                 }
-                q.push(chain.head, req.finish());
+                q.addUsed(chain.head, req.finish(), chain.ringDescriptors);
             } else {
-                q.push(chain.head, 0);
+                q.addUsed(chain.head, 0, chain.ringDescriptors);
             }
+            q.publishUsed();
             q.needsNotify();
         }
-        throw new AssertionError("more pops than the queue holds without EMPTY or BROKEN");
+        return false;
     }
 
     private static void check(DescriptorChain c) {
@@ -107,6 +141,7 @@ class VirtqueueFuzzTest {
             byte[] b = new byte[rnd.nextInt(2000)];
             rnd.nextBytes(b);
             walk(new ByteInput(b));
+            walkPacked(new ByteInput(b));
         }
     }
 }
