@@ -439,9 +439,12 @@ public final class VhostUserHandler {
     }
 
     private boolean ringsInMemory(long desc, long avail, long used, int size) {
+        boolean packed = (features & bit(VhostUser.F_RING_PACKED)) != 0;
         return memory.sliceByUserAddress(desc, SplitVirtqueue.descTableBytes(size)) != null
-                && memory.sliceByUserAddress(avail, SplitVirtqueue.availRingBytes(size)) != null
-                && memory.sliceByUserAddress(used, SplitVirtqueue.usedRingBytes(size)) != null;
+                && memory.sliceByUserAddress(avail, packed ? PackedVirtqueue.EVENT_AREA_SIZE
+                        : SplitVirtqueue.availRingBytes(size)) != null
+                && memory.sliceByUserAddress(used, packed ? PackedVirtqueue.EVENT_AREA_SIZE
+                        : SplitVirtqueue.usedRingBytes(size)) != null;
     }
 
     private int getVringBase(VhostUserChannel ch) throws VhostUserException {

@@ -65,7 +65,8 @@ final class FakeVhostUser {
 
     static final class Device implements VhostUserDevice {
         final VirtioBlkConfig config = new VirtioBlkConfig(1 << 20, 512, 2);
-        final SplitVirtqueue[] queues = new SplitVirtqueue[2];
+        final Virtqueue[] queues = new Virtqueue[2];
+        boolean packed;
         final List<String> events = new ArrayList<>();
         boolean defer;
         long acked;
@@ -73,7 +74,7 @@ final class FakeVhostUser {
 
         @Override
         public long features() {
-            return VirtioBlk.features(true, false);
+            return VirtioBlk.features(true, packed);
         }
 
         @Override
@@ -99,15 +100,20 @@ final class FakeVhostUser {
 
         @Override
         public void startQueue(Vring v) throws VhostUserException {
-            queues[v.index] = SplitVirtqueue.map(v.memory(), v.size(), v.descUser(), v.availUser(), v.usedUser(),
-                    v.base(), v.hasFeature(VhostUser.F_RING_EVENT_IDX), v.hasFeature(VhostUser.F_RING_INDIRECT_DESC));
+            boolean eventIdx = v.hasFeature(VhostUser.F_RING_EVENT_IDX);
+            boolean indirect = v.hasFeature(VhostUser.F_RING_INDIRECT_DESC);
+            queues[v.index] = v.hasFeature(VhostUser.F_RING_PACKED)
+                    ? PackedVirtqueue.map(v.memory(), v.size(), v.descUser(), v.availUser(), v.usedUser(), v.base(),
+                            eventIdx, indirect)
+                    : SplitVirtqueue.map(v.memory(), v.size(), v.descUser(), v.availUser(), v.usedUser(), v.base(),
+                            eventIdx, indirect);
             events.add("start " + v.index + " kick " + (v.kickFd() >= 0) + " call " + (v.callFd() >= 0));
         }
 
         @Override
         public long stopQueue(int index) {
             events.add("stop " + index);
-            int base = queues[index].lastAvailIndex();
+            int base = queues[index].vringBase();
             queues[index] = null;
             return defer ? DEFER : base;
         }

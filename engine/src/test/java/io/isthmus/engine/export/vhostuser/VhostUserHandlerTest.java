@@ -277,6 +277,29 @@ class VhostUserHandlerTest {
     }
 
     @Test
+    void packedRingsHaveSmallEventAreas() throws Exception {
+        dev.packed = true;
+        h.close();
+        h = new VhostUserHandler(dev, Arena.ofAuto());
+        send(h, ch, msg(VhostUser.GET_FEATURES));
+        assertTrue((ch.last().u64 & bit(VhostUser.F_RING_PACKED)) != 0);
+        send(h, ch, u64(VhostUser.SET_FEATURES, ch.last().u64 & ~bit(VhostUser.F_PROTOCOL_FEATURES)));
+        memTable(MEM, MEM);
+        send(h, ch, state(VhostUser.SET_VRING_NUM, 0, 100)); // packed rings need not be a power of two
+        send(h, ch, state(VhostUser.SET_VRING_BASE, 0, 0x80008000));
+        VhostUserMessage a = msg(VhostUser.SET_VRING_ADDR);
+        a.descAddr = UADDR;
+        a.availAddr = UADDR + MEM - 8; // the driver and device event areas are 4 bytes each
+        a.usedAddr = UADDR + MEM - 4;
+        send(h, ch, a);
+        ch.fds(Posix.eventfd(0, 0));
+        send(h, ch, u64(VhostUser.SET_VRING_KICK, 0));
+        assertTrue(dev.queues[0] instanceof PackedVirtqueue);
+        send(h, ch, state(VhostUser.GET_VRING_BASE, 0, 0));
+        assertEquals(0x80008000, ch.last().vringNum);
+    }
+
+    @Test
     void replyAckReportsRefusals() throws Exception {
         negotiate(VhostUserHandler.PROTOCOL_FEATURES);
         VhostUserMessage sc = msg(VhostUser.SET_CONFIG);
