@@ -54,6 +54,7 @@ public final class SplitVirtqueue implements Virtqueue {
     private int signalledUsed;
     private boolean signalledUsedValid;
     private boolean broken;
+    private SplitInflightLog inflight;
 
     /** Bytes of each part of a split ring of {@code size} entries (with the event-index fields). */
     public static long descTableBytes(int size) {
@@ -145,6 +146,21 @@ public final class SplitVirtqueue implements Virtqueue {
     }
 
     /**
+     * Tracks this queue's requests in the inflight region (INFLIGHT_SHMFD) from now on. If the region holds a
+     * previous back end's state, the requests it left in flight are popped again first (oldest first) and the
+     * queue resumes at the avail index that follows them, as libvhost-user does; the caller should process the
+     * queue at once rather than wait for a kick. Call before the first pop.
+     */
+    public void attachInflight(SplitInflightLog log) {
+        int resume = log.recover(usedIdx);
+        if (resume >= 0) {
+            lastAvail = resume;
+            shadowAvail = resume;
+        }
+        inflight = log;
+    }
+
+    /**
      * Takes the next available chain into {@code chain}. Returns {@link #POPPED}, {@link #MALFORMED} (the head
      * is consumed and must be completed, e.g. with {@code push(chain.head, 0)}), {@link #EMPTY} or
      * {@link #BROKEN}.
@@ -153,6 +169,14 @@ public final class SplitVirtqueue implements Virtqueue {
     public int pop(DescriptorChain chain) {
         if (broken) {
             return BROKEN;
+        }
+        if (inflight != null && inflight.pendingResubmits() > 0) {
+            int head = inflight.nextResubmit(); // below the queue size: the log checked it
+            chain.reset(head, memory);
+            chain.ringDescriptors = 1;
+            int e = walk(head, chain);
+            chain.error = e;
+            return e == DescriptorChain.OK ? POPPED : MALFORMED;
         }
         if (lastAvail == shadowAvail) {
             int pending = readAvailIndex();
@@ -169,6 +193,9 @@ public final class SplitVirtqueue implements Virtqueue {
             return BROKEN;
         }
         lastAvail = (lastAvail + 1) & 0xFFFF;
+        if (inflight != null) {
+            inflight.popped(head);
+        }
         if (eventIdx) {
             used.set(LE_SHORT, availEventOffset, (short) lastAvail);
         }
@@ -252,12 +279,22 @@ public final class SplitVirtqueue implements Virtqueue {
         }
     }
 
-    /** Writes a used entry (not yet visible to the guest: {@link #publishUsed} does that, once per batch). */
+    /**
+     * Writes a used entry, not yet visible to the guest: {@link #publishUsed} does that, once per batch. With an
+     * inflight log each entry is published at once (the log's crash protocol covers one entry at a time).
+     */
     public void addUsed(int head, int len) {
+        if (inflight != null) {
+            inflight.beforeUsed(head);
+        }
         long at = 4 + 8L * (usedIdx & (size - 1));
         used.set(LE_INT, at, head);
         used.set(LE_INT, at + 4, len);
         usedIdx = (usedIdx + 1) & 0xFFFF;
+        if (inflight != null) {
+            publishUsed();
+            inflight.afterUsed(head, usedIdx);
+        }
     }
 
     @Override

@@ -82,7 +82,10 @@ public final class Vring {
         return memory;
     }
 
-    /** This queue's part of the inflight region (GET/SET_INFLIGHT_FD), or null if none was set up. */
+    /**
+     * This queue's part of the inflight region (GET/SET_INFLIGHT_FD), or null if none was set up: a split queue
+     * tracks its requests there through {@link SplitInflightLog} ({@link SplitVirtqueue#attachInflight}).
+     */
     public MemorySegment inflight() {
         return inflight;
     }

@@ -324,4 +324,102 @@ class SplitVirtqueueTest {
         assertEquals(-1, chain.toIovecs(iov, 1, true, 3, 12), "more entries than allowed");
         assertEquals(-1, chain.toIovecs(iov, 4, true, 3, 18), "more bytes than the area");
     }
+
+    @Test
+    void inflightRequestsSurviveARestartAndRunAgainOldestFirst() throws Exception {
+        int[] fd = new int[1];
+        InflightRegion region = InflightRegion.create(1, 16, 1, fd);
+        io.isthmus.bindings.Posix.close(fd[0]);
+        try {
+            SplitVirtqueue q = g.queue(false, false);
+            q.attachInflight(new SplitInflightLog(region.queue(0), 16));
+            assertEquals(SplitInflightLog.VERSION, region.queue(0).get(VhostUser.LE_SHORT, 8), "a fresh region");
+            for (int i = 0; i < 5; i++) {
+                g.desc(i, DATA + 16 * i, 16, 0, 0);
+            }
+            g.offer(3);
+            g.offer(0);
+            g.offer(2);
+            g.offer(1);
+            for (int h : new int[] {3, 0, 2, 1}) {
+                assertEquals(SplitVirtqueue.POPPED, q.pop(chain));
+                assertEquals(h, chain.head);
+            }
+            q.push(2, 0); // one completes; the back end dies with 3, 0, 1 in flight
+
+            SplitVirtqueue restarted = SplitVirtqueue.map(g.memory, 16, UADDR, g.availGpa - GPA + UADDR,
+                    g.usedGpa - GPA + UADDR, 1, false, false); // QEMU resumes at its used index
+            SplitInflightLog log = new SplitInflightLog(region.queue(0), 16);
+            restarted.attachInflight(log);
+            assertEquals(4, restarted.lastAvailIndex(), "used index 1 + 3 in flight");
+            for (int h : new int[] {3, 0, 1}) {
+                assertEquals(SplitVirtqueue.POPPED, restarted.pop(chain), "resubmitted in the order taken");
+                assertEquals(h, chain.head);
+            }
+            assertEquals(SplitVirtqueue.EMPTY, restarted.pop(chain), "nothing else: no request runs twice");
+            g.offer(4);
+            assertEquals(SplitVirtqueue.POPPED, restarted.pop(chain));
+            assertEquals(4, chain.head);
+            restarted.push(0, 0);
+            assertFalse(log.inFlight(0));
+            assertTrue(log.inFlight(3) && log.inFlight(1) && log.inFlight(4));
+
+            // a crash after head 3's used index was published but before its mark was cleared
+            restarted.push(3, 0);
+            MemorySegment r = region.queue(0);
+            r.set(ValueLayout.JAVA_BYTE, 16 + 16 * 3, (byte) 1);
+            r.set(VhostUser.LE_SHORT, 14, (short) (g.usedIdx() - 1));
+            r.set(VhostUser.LE_SHORT, 12, (short) 3);
+            SplitVirtqueue again = SplitVirtqueue.map(g.memory, 16, UADDR, g.availGpa - GPA + UADDR,
+                    g.usedGpa - GPA + UADDR, 0, false, false);
+            SplitInflightLog log2 = new SplitInflightLog(r, 16);
+            again.attachInflight(log2);
+            assertFalse(log2.inFlight(3), "the ring's used index shows head 3 completed");
+            assertEquals(2, log2.pendingResubmits());
+            assertEquals(SplitVirtqueue.POPPED, again.pop(chain));
+            assertEquals(1, chain.head);
+            assertEquals(SplitVirtqueue.POPPED, again.pop(chain));
+            assertEquals(4, chain.head);
+            assertEquals(SplitVirtqueue.EMPTY, again.pop(chain));
+        } finally {
+            region.close();
+        }
+    }
+
+    @Test
+    void aHostileInflightRegionIsBounded() throws Exception {
+        int[] fd = new int[1];
+        InflightRegion region = InflightRegion.create(1, 16, 1, fd);
+        io.isthmus.bindings.Posix.close(fd[0]);
+        try {
+            MemorySegment r = region.queue(0);
+            r.set(VhostUser.LE_SHORT, 8, (short) SplitInflightLog.VERSION);
+            r.set(VhostUser.LE_SHORT, 10, (short) 16);
+            r.set(VhostUser.LE_SHORT, 12, (short) 0xFFFF); // last_batch_head out of range
+            r.set(VhostUser.LE_SHORT, 14, (short) 77); // used_idx that disagrees with the ring
+            for (int h = 0; h < 16; h++) {
+                r.set(ValueLayout.JAVA_BYTE, 16 + 16L * h, (byte) 0xFF);
+                r.set(VhostUser.LE_LONG, 16 + 16L * h + 8, -h);
+            }
+            SplitVirtqueue q = g.queue(false, false);
+            SplitInflightLog log = new SplitInflightLog(r, 16);
+            q.attachInflight(log);
+            assertEquals(16, log.pendingResubmits());
+            for (int i = 0; i < 16; i++) {
+                g.desc(i, DATA, 16, 0, 0);
+            }
+            for (int i = 0; i < 16; i++) {
+                assertEquals(SplitVirtqueue.POPPED, q.pop(chain)); // each head walked and checked as usual
+            }
+            assertEquals(SplitVirtqueue.BROKEN, q.pop(chain),
+                    "16 claimed in flight but the guest published none: the queue is inconsistent, stop it");
+            r.set(VhostUser.LE_SHORT, 10, (short) 8); // written for another queue size: started afresh
+            SplitInflightLog fresh = new SplitInflightLog(r, 16);
+            g.queue(false, false).attachInflight(fresh);
+            assertEquals(0, fresh.pendingResubmits());
+            assertThrows(VhostUserException.class, () -> new SplitInflightLog(r, 32), "a part too small");
+        } finally {
+            region.close();
+        }
+    }
 }
