@@ -8,6 +8,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Drives the split- and packed-ring chain walkers (and the virtio-blk request checks behind it) over guest memory whose rings,
@@ -19,6 +20,8 @@ class VirtqueueFuzzTest {
     static final long GPA = 0x10000;
     static final int MEM = 64 * 1024;
     static TestGuest guest;
+    /** Chains popped whole (POPPED) and virtio-blk requests submitted by the last walk: the seeds' tests read them. */
+    static int popped, submitted;
 
     @BeforeAll
     static void map() throws Exception {
@@ -89,6 +92,7 @@ class VirtqueueFuzzTest {
 
     /** Pops and completes up to {@code max} chains; true if the queue ended (EMPTY or BROKEN) within that. */
     private static boolean drain(Virtqueue q, int max) {
+        popped = submitted = 0;
         DescriptorChain chain = new DescriptorChain(130);
         VirtioBlkRequest req = new VirtioBlkRequest();
         MemorySegment iov = java.lang.foreign.Arena.ofAuto().allocate(16 * 130);
@@ -98,9 +102,11 @@ class VirtqueueFuzzTest {
                 return true;
             }
             if (r == Virtqueue.POPPED) {
+                popped++;
                 check(chain);
                 if (req.parse(chain, 1 << 20, 512, true) == VirtioBlkRequest.SUBMIT && req.length > 0
                         && req.op <= io.isthmus.engine.block.BlockRequest.WRITE) {
+                    submitted++;
                     int n = req.dataToIovecs(iov, 130);
                     for (int k = 0; k < n; k++) {
                         long a = iov.get(ValueLayout.JAVA_LONG, 16L * k);
@@ -131,6 +137,27 @@ class VirtqueueFuzzTest {
         long lo = guest.mem.address();
         if (address < lo || length <= 0 || address + length > lo + MEM) {
             throw new AssertionError("a buffer outside guest memory: 0x" + Long.toHexString(address) + " + " + length);
+        }
+    }
+
+    @Test
+    void theSeedsReachTheDeviceAsIntended() throws Exception {
+        String dir = "VirtqueueFuzzTestInputs/";
+        walk(new ByteInput(seed(dir + "splitChainWalkStaysInsideGuestMemory/virtio_blk_read")));
+        assertEquals(1, submitted, "split: a virtio-blk read");
+        walk(new ByteInput(seed(dir + "splitChainWalkStaysInsideGuestMemory/indirect_write")));
+        assertEquals(1, submitted, "split: an indirect virtio-blk write");
+        walk(new ByteInput(seed(dir + "splitChainWalkStaysInsideGuestMemory/loop")));
+        assertEquals(0, popped, "split: a looping chain fails its request");
+        walkPacked(new ByteInput(seed(dir + "packedChainWalkStaysInsideGuestMemory/virtio_blk_read")));
+        assertEquals(1, submitted, "packed: a virtio-blk read");
+        walkPacked(new ByteInput(seed(dir + "packedChainWalkStaysInsideGuestMemory/indirect_write")));
+        assertEquals(1, submitted, "packed: an indirect virtio-blk write");
+    }
+
+    private static byte[] seed(String name) throws java.io.IOException {
+        try (var in = VirtqueueFuzzTest.class.getResourceAsStream(name)) {
+            return in.readAllBytes();
         }
     }
 
