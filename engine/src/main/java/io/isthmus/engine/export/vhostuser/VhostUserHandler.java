@@ -545,6 +545,7 @@ public final class VhostUserHandler {
         }
         reply.request = VhostUser.GET_CONFIG;
         reply.flags = flags;
+        reply.configRefused = false;
         reply.configOffset = msg.configOffset;
         reply.configSize = msg.configSize;
         reply.configFlags = msg.configFlags;

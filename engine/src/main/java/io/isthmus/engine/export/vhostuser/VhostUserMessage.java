@@ -47,6 +47,8 @@ public final class VhostUserMessage {
     public int regionCount;
     // ---- P_CONFIG
     public int configOffset, configSize, configFlags;
+    /** A GET_CONFIG reply with an empty payload: the back end refused the read (libvhost-user's answer). */
+    public boolean configRefused;
     /** Config space bytes [0, configSize). */
     public final MemorySegment config = MemorySegment.ofArray(new byte[VhostUser.MAX_CONFIG_SIZE]);
     // ---- P_INFLIGHT
@@ -170,7 +172,8 @@ public final class VhostUserMessage {
                 regionCount = 1;
             }
             case P_CONFIG -> {
-                if (size == 0 && isReply()) { // a refused GET_CONFIG is answered with an empty payload
+                configRefused = size == 0 && isReply(); // a refused GET_CONFIG is answered with an empty payload
+                if (configRefused) {
                     configOffset = configSize = configFlags = 0;
                     return;
                 }
@@ -253,6 +256,10 @@ public final class VhostUserMessage {
                 sz = MEM_REG_SIZE;
             }
             case P_CONFIG -> {
+                if (configRefused && isReply()) {
+                    sz = 0;
+                    break;
+                }
                 out.set(LE_INT, p, configOffset);
                 out.set(LE_INT, p + 4, configSize);
                 out.set(LE_INT, p + 8, configFlags);
@@ -276,7 +283,7 @@ public final class VhostUserMessage {
         return HEADER_SIZE + sz;
     }
 
-    /** Encodes a payload-less message, or a GET_CONFIG failure reply (QEMU's "size 0" answer). */
+    /** Encodes a payload-less message (or a refused GET_CONFIG's reply, as {@link #configRefused} does). */
     public static int encodeEmpty(MemorySegment out, long at, int request, int flags) {
         out.set(LE_INT, at, request);
         out.set(LE_INT, at + 4, flags);

@@ -104,6 +104,15 @@ class VhostUserMessageTest {
         reply.vringIndex = 1;
         reply.vringNum = 77;
         assertEquals(77, roundTrip(reply).vringNum);
+        VhostUserMessage refused = msg(VhostUser.GET_CONFIG);
+        refused.flags |= VhostUser.FLAG_REPLY;
+        refused.configRefused = true;
+        assertEquals(12, refused.encode(buf, 0), "a refused GET_CONFIG: no payload at all");
+        assertTrue(roundTrip(refused).configRefused);
+        refused.configRefused = false;
+        refused.configSize = 0;
+        assertEquals(24, refused.encode(buf, 0), "an empty read: the config header only");
+        assertEquals(false, roundTrip(refused).configRefused);
         VhostUserMessage features = msg(VhostUser.GET_FEATURES);
         assertEquals(12, features.encode(buf, 0), "GET_FEATURES carries no payload");
         features.flags |= VhostUser.FLAG_REPLY;
