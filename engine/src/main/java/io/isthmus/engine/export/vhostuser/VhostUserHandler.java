@@ -53,6 +53,8 @@ public final class VhostUserHandler {
     private GuestMemory memory = GuestMemory.EMPTY;
     private int backendFd = -1;
     private InflightRegion inflight;
+    /** Replaced inflight regions that running queues may still write: unmapped at {@link #close}. */
+    private final java.util.List<InflightRegion> inflightRetired = new java.util.ArrayList<>();
     private int pendingIndex = -1;
     private boolean closed;
 
@@ -588,11 +590,9 @@ public final class VhostUserHandler {
         if (old != null && !anyRunning()) {
             old.close();
         } else if (old != null) {
-            inflightRetired = old; // a running queue may still write it: unmapped at close()
+            inflightRetired.add(old);
         }
     }
-
-    private InflightRegion inflightRetired;
 
     private boolean anyRunning() {
         for (Vring v : vrings) {
@@ -647,8 +647,9 @@ public final class VhostUserHandler {
         if (inflight != null) {
             inflight.close();
         }
-        if (inflightRetired != null) {
-            inflightRetired.close();
+        for (InflightRegion r : inflightRetired) {
+            r.close();
         }
+        inflightRetired.clear();
     }
 }

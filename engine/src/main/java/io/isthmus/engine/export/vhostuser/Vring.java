@@ -89,4 +89,23 @@ public final class Vring {
     public MemorySegment inflight() {
         return inflight;
     }
+
+    /**
+     * Builds the queue this vring describes, in the format the front end acknowledged: packed or split, with
+     * EVENT_IDX and INDIRECT_DESC as negotiated; a split queue tracks its requests in the inflight region when there
+     * is one (and resubmits what a previous back end left in flight). For {@link VhostUserDevice#startQueue}.
+     * Throws if the rings are not inside guest memory or the sizes do not fit.
+     */
+    public Virtqueue mapQueue() throws VhostUserException {
+        boolean eventIdx = hasFeature(VhostUser.F_RING_EVENT_IDX);
+        boolean indirect = hasFeature(VhostUser.F_RING_INDIRECT_DESC);
+        if (hasFeature(VhostUser.F_RING_PACKED)) {
+            return PackedVirtqueue.map(memory, size, descUser, availUser, usedUser, base, eventIdx, indirect);
+        }
+        SplitVirtqueue q = SplitVirtqueue.map(memory, size, descUser, availUser, usedUser, base, eventIdx, indirect);
+        if (inflight != null) {
+            q.attachInflight(new SplitInflightLog(inflight, size));
+        }
+        return q;
+    }
 }

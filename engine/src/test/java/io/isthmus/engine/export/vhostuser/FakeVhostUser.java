@@ -100,13 +100,7 @@ final class FakeVhostUser {
 
         @Override
         public void startQueue(Vring v) throws VhostUserException {
-            boolean eventIdx = v.hasFeature(VhostUser.F_RING_EVENT_IDX);
-            boolean indirect = v.hasFeature(VhostUser.F_RING_INDIRECT_DESC);
-            queues[v.index] = v.hasFeature(VhostUser.F_RING_PACKED)
-                    ? PackedVirtqueue.map(v.memory(), v.size(), v.descUser(), v.availUser(), v.usedUser(), v.base(),
-                            eventIdx, indirect)
-                    : SplitVirtqueue.map(v.memory(), v.size(), v.descUser(), v.availUser(), v.usedUser(), v.base(),
-                            eventIdx, indirect);
+            queues[v.index] = v.mapQueue();
             events.add("start " + v.index + " kick " + (v.kickFd() >= 0) + " call " + (v.callFd() >= 0));
         }
 

@@ -389,6 +389,22 @@ class VhostUserHandlerTest {
     }
 
     @Test
+    void aStartedSplitQueueTracksItsRequestsInTheInflightRegion() throws Exception {
+        negotiate(VhostUserHandler.PROTOCOL_FEATURES);
+        VhostUserMessage get = msg(VhostUser.GET_INFLIGHT_FD);
+        get.inflightNumQueues = 2;
+        get.inflightQueueSize = 16;
+        send(h, ch, get);
+        memTable(MEM, MEM);
+        setUpQueue(0, Posix.eventfd(0, 0), Posix.eventfd(0, 0));
+        send(h, ch, state(VhostUser.SET_VRING_ENABLE, 0, 1));
+        assertTrue(dev.queues[0] instanceof SplitVirtqueue);
+        assertEquals(SplitInflightLog.VERSION, h.inflight().queue(0).get(VhostUser.LE_SHORT, 8),
+                "the queue initialised its part of the region");
+        assertEquals(0, h.inflight().queue(1).get(VhostUser.LE_SHORT, 8), "queue 1 did not start");
+    }
+
+    @Test
     void aDeferredStopAnswersLater() throws Exception {
         negotiate(VhostUserHandler.PROTOCOL_FEATURES);
         memTable(MEM, MEM);
