@@ -372,6 +372,9 @@ public final class SplitVirtqueue implements Virtqueue {
         if (broken) {
             return false;
         }
+        if (inflight != null && inflight.pendingResubmits() > 0) {
+            return true;
+        }
         return lastAvail != shadowAvail || readAvailIndex() > 0;
     }
 

@@ -116,7 +116,8 @@ public final class VhostUserHandler {
      * changes), asking for an ack when REPLY_ACK was negotiated, as libvhost-user does. Returns its length.
      */
     public int configChangeMessage(MemorySegment dst) {
-        int flags = VhostUser.VERSION | (hasProtocolFeature(VhostUser.PROTOCOL_F_REPLY_ACK) ? VhostUser.FLAG_NEED_REPLY : 0);
+        int flags = VhostUser.VERSION
+                | (hasProtocolFeature(VhostUser.PROTOCOL_F_REPLY_ACK) ? VhostUser.FLAG_NEED_REPLY : 0);
         return VhostUserMessage.encodeEmpty(dst, 0, VhostUser.BACKEND_CONFIG_CHANGE_MSG, flags);
     }
 
@@ -632,7 +633,10 @@ public final class VhostUserHandler {
         return sync;
     }
 
-    /** Ends the session: closes every fd held and unmaps guest memory and the inflight region. Queues must be stopped. */
+    /**
+     * Ends the session: closes every fd held and unmaps guest memory and the inflight region. Queues must be
+     * stopped (see {@link #stopAll}).
+     */
     public void close() {
         if (closed) {
             return;

@@ -21,7 +21,8 @@ public interface Virtqueue {
 
     int size();
 
-    /** Takes the next available chain into {@code chain}: {@link #POPPED}, {@link #MALFORMED}, {@link #EMPTY}, {@link #BROKEN}. */
+    /** Takes the next available chain into {@code chain}: {@link #POPPED}, {@link #MALFORMED}, {@link #EMPTY} or
+     *  {@link #BROKEN}. */
     int pop(DescriptorChain chain);
 
     /**

@@ -129,7 +129,7 @@ final class FakeVhostUser {
         }
     }
 
-    /** Encodes {@code m} and feeds it to {@code h} with {@code ch}'s fds, closing what it left, as the transport would. */
+    /** Encodes {@code m} and feeds it to {@code h} with {@code ch}'s fds, closing what it left, as transports do. */
     static int send(VhostUserHandler h, Channel ch, VhostUserMessage m) throws VhostUserException {
         MemorySegment buf = Arena.ofAuto().allocate(VhostUserMessage.MAX_MESSAGE_SIZE);
         int n = m.encode(buf, 0);

@@ -19,7 +19,8 @@ class GuestMemoryTest {
 
     @Test
     void translatesInsideRegionsAndRefusesEverythingElse() throws Exception {
-        GuestMemoryRegion a = GuestMemoryRegion.map(TestGuest.memfd(MB), new MemoryRegionDescriptor(0, MB, 0x7f0000000000L, 0));
+        GuestMemoryRegion a = GuestMemoryRegion.map(TestGuest.memfd(MB),
+                new MemoryRegionDescriptor(0, MB, 0x7f0000000000L, 0));
         GuestMemoryRegion b = GuestMemoryRegion.map(TestGuest.memfd(2 * MB),
                 new MemoryRegionDescriptor(0x100000000L, 2 * MB, 0x7f1000000000L, 0));
         GuestMemory m = GuestMemory.of(a, b);

@@ -1,5 +1,7 @@
 package io.isthmus.engine.export.vhostuser;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.lang.foreign.MemorySegment;
@@ -8,13 +10,12 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Drives the split- and packed-ring chain walkers (and the virtio-blk request checks behind it) over guest memory whose rings,
- * descriptors, indirect tables and request headers are arbitrary bytes: nothing may throw, every popped chain
- * must lie inside guest memory with readable buffers first, and the walk must end (EMPTY or BROKEN) within the
- * ring's bounds. Seeds in VirtqueueFuzzTestInputs/ replay under plain JUnit; JAZZER_FUZZ=1 fuzzes.
+ * Drives the split- and packed-ring chain walkers (and the virtio-blk request checks behind them) over guest
+ * memory whose rings, descriptors, indirect tables and request headers are arbitrary bytes: nothing may throw,
+ * every popped chain must lie inside guest memory with readable buffers first, and a split walk must end (EMPTY
+ * or BROKEN) within the ring's bounds. Seeds in VirtqueueFuzzTestInputs/ replay under JUnit; JAZZER_FUZZ=1 fuzzes.
  */
 class VirtqueueFuzzTest {
     static final long GPA = 0x10000;
