@@ -29,6 +29,9 @@ public final class FuseFile {
     private int uid, gid;
     private long atime, mtime, ctime;
     private int atimeNs, mtimeNs, ctimeNs;
+    /** Data changed since the last GETATTR: the next one moves mtime and ctime to now. A flag rather than a clock
+     *  read per write: the data path only stores it when it is not set yet. */
+    private volatile boolean modified;
 
     public FuseFile(NodeAccess node, FuseNodeControl control, FuseExportConfig config) {
         this.node = node;
@@ -65,8 +68,21 @@ public final class FuseFile {
         long alloc = control.allocatedBytes();
         long blocks = ((alloc < 0 ? length : alloc) + 511) / 512;
         synchronized (this) {
+            if (modified) {
+                modified = false;
+                long now = System.currentTimeMillis();
+                mtime = ctime = now / 1000;
+                mtimeNs = ctimeNs = (int) (now % 1000) * 1_000_000;
+            }
             return FuseReplies.attrOut(s, at, ATTR_VALID_SEC, 0, 1, length, blocks, atime, atimeNs, mtime, mtimeNs,
                     ctime, ctimeNs, mode, 1, uid, gid, blksize);
+        }
+    }
+
+    /** The data changed (a write, zeroes, a punched hole): any IoThread. */
+    void noteModified() {
+        if (!modified) {
+            modified = true;
         }
     }
 

@@ -27,7 +27,8 @@ import java.util.function.Consumer;
 public final class FuseServer {
     private static final System.Logger LOG = System.getLogger(FuseServer.class.getName());
 
-    private final FuseMount mount;
+    private final String name;
+    private final Runnable abort;
     private final FuseFile file;
     private final List<FuseQueue> queues = new ArrayList<>();
     private volatile boolean halted;
@@ -37,8 +38,9 @@ public final class FuseServer {
     private volatile int protocolMinor;
     private volatile Consumer<String> haltListener;
 
-    private FuseServer(FuseMount mount, FuseFile file) {
-        this.mount = mount;
+    private FuseServer(String name, Runnable abort, FuseFile file) {
+        this.name = name;
+        this.abort = abort;
         this.file = file;
     }
 
@@ -50,7 +52,7 @@ public final class FuseServer {
         if (threads.isEmpty()) {
             throw new IllegalArgumentException("no IoThread to serve on");
         }
-        FuseServer s = new FuseServer(mount, file);
+        FuseServer s = new FuseServer(mount.mountpoint(), mount::abort, file);
         List<Integer> clones = new ArrayList<>();
         try {
             setNonBlocking(mount.fd());
@@ -67,10 +69,26 @@ public final class FuseServer {
             clones.forEach(Posix::close);
             throw e;
         }
-        for (FuseQueue q : s.queues) {
+        s.startQueues();
+        return s;
+    }
+
+    /**
+     * Serves on an fd the caller made (tests: one end of a SOCK_SEQPACKET pair stands in for /dev/fuse); the fd
+     * stays the caller's. {@code abort} runs when the export halts.
+     */
+    static FuseServer serveFd(String name, FuseFile file, IoThread thread, int fd, Runnable abort) {
+        FuseServer s = new FuseServer(name, abort, file);
+        setNonBlocking(fd);
+        s.queues.add(new FuseQueue(s, file, thread, fd, false));
+        s.startQueues();
+        return s;
+    }
+
+    private void startQueues() {
+        for (FuseQueue q : queues) {
             q.io.execute(q::start);
         }
-        return s;
     }
 
     private static void setNonBlocking(int fd) {
@@ -87,7 +105,7 @@ public final class FuseServer {
     }
 
     String name() {
-        return mount.mountpoint();
+        return name;
     }
 
     /** Stops reading requests; completes when every request in flight is answered and the buffers are freed. */
@@ -148,7 +166,7 @@ public final class FuseServer {
             halted = true;
             haltReason = reason;
         }
-        LOG.log(System.Logger.Level.ERROR, "FUSE export on " + mount.mountpoint() + " halted: " + reason);
+        LOG.log(System.Logger.Level.ERROR, "FUSE export on " + name + " halted: " + reason);
         for (FuseQueue q : queues) {
             try {
                 q.io.execute(q::halt);
@@ -156,7 +174,7 @@ public final class FuseServer {
                 q.abandon();
             }
         }
-        mount.abort();
+        abort.run(); // no caller hangs on a request nobody will read
         Consumer<String> l = haltListener;
         if (l != null) {
             try {

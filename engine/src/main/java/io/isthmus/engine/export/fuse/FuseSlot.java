@@ -349,6 +349,7 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
                 if (stage == READING) {
                     reply(0, n);
                 } else {
+                    file.noteModified();
                     reply(FuseReplies.writeOut(buf, OUT_HEADER_SIZE, n), 0);
                 }
                 return false;
@@ -371,6 +372,7 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
                     prepZeroes();
                     return true;
                 }
+                file.noteModified();
                 replyStatus(0);
                 return false;
             }
