@@ -29,11 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * file, {@code allow-other=auto} tries with allow_other and falls back without. Mount options as QEMU 11:
  * {@code rw|ro,nosuid,nodev,noatime,max_read=N,default_permissions[,allow_other]}.
  *
- * <p>{@code auto_unmount}: libfuse then mounts through fusermount3 even as root, and fusermount3 stays behind as a
- * small watcher holding a socket to this process; when the daemon dies (SIGKILL included) the socket closes and the
- * watcher unmounts the now dead (ENOTCONN) mount, so no stale mount blocks the next export on that path. It leaves
- * a clean unmount alone. libfuse 3.14 keeps the watcher's socket open until the process exits, so one watcher per
- * export made lingers while the daemon runs.
+ * <p>Auto-unmount: a daemon killed with SIGKILL must not leave a dead (ENOTCONN) mount that makes the next export on
+ * the path fail. libfuse's own {@code auto_unmount} does not achieve that for a daemon serving through io_uring
+ * (see {@link FuseUnmountWatcher}, which does it instead). Without auto_unmount libfuse mounts with mount(2) as root
+ * and through fusermount3 otherwise, as QSD.
  *
  * <p>Thread use: mount, cloneFd and close from the control thread; {@link #abort} from any. Memory: the session is
  * libfuse's, destroyed by close. Errors are {@link EngineException}s with QEMU's text.
@@ -47,7 +46,7 @@ public final class FuseMount implements AutoCloseable {
 
     /**
      * How to mount. {@code fsname} (null: libfuse's default, /dev/fuse, as QSD) names the mount's source;
-     * {@code autoUnmount} asks for fusermount3's watcher.
+     * {@code autoUnmount} starts a {@link FuseUnmountWatcher}.
      */
     public record Options(boolean writable, AllowOther allowOther, int maxRead, String fsname, boolean autoUnmount) {
         public static Options of(boolean writable, AllowOther allowOther) {
@@ -60,14 +59,17 @@ public final class FuseMount implements AutoCloseable {
     private MemorySegment session;
     private final int fd;
     private final String connection;
+    private final FuseUnmountWatcher watcher;
     private boolean closed;
 
-    private FuseMount(String mountpoint, boolean allowOther, MemorySegment session, int fd, String connection) {
+    private FuseMount(String mountpoint, boolean allowOther, MemorySegment session, int fd, String connection,
+            FuseUnmountWatcher watcher) {
         this.mountpoint = mountpoint;
         this.allowOther = allowOther;
         this.session = session;
         this.fd = fd;
         this.connection = connection;
+        this.watcher = watcher;
     }
 
     /** Whether libfuse3 could be loaded (the FUSE export needs it). */
@@ -124,9 +126,6 @@ public final class FuseMount implements AutoCloseable {
         if (o.fsname() != null && !o.fsname().isEmpty() && o.fsname().chars().noneMatch(c -> c == ',' || c == '\\')) {
             b.append(",fsname=").append(o.fsname());
         }
-        if (o.autoUnmount()) {
-            b.append(",auto_unmount");
-        }
         return b.toString();
     }
 
@@ -162,7 +161,9 @@ public final class FuseMount implements AutoCloseable {
                 throw new EngineException("Failed to mount FUSE session to export");
             }
             int fd = (int) FuseLowlevel.fuse_session_fd.invokeExact(se);
-            return new FuseMount(mountpoint, allowOther, se, fd, findConnection(mountpoint));
+            String abs = mountinfoPath(mountpoint);
+            return new FuseMount(mountpoint, allowOther, se, fd, findConnection(abs),
+                    o.autoUnmount() && abs != null ? FuseUnmountWatcher.start(abs) : null);
         } catch (EngineException e) {
             throw e;
         } catch (Throwable t) {
@@ -174,11 +175,11 @@ public final class FuseMount implements AutoCloseable {
      * The mount's connection number in /sys/fs/fuse/connections (the minor of its anonymous device), found in
      * /proc/self/mountinfo rather than by stat, which would send a request nobody serves yet; null if not found.
      */
-    static String findConnection(String mountpoint) {
+    static String findConnection(String abs) {
+        if (abs == null) {
+            return null;
+        }
         try {
-            Path p = Path.of(mountpoint).toAbsolutePath().normalize();
-            Path parent = p.getParent();
-            String abs = (parent == null ? p : parent.toRealPath().resolve(p.getFileName())).toString();
             String found = null;
             for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
                 String[] f = line.split(" ");
@@ -193,6 +194,17 @@ public final class FuseMount implements AutoCloseable {
                 found = dev.substring(dev.indexOf(':') + 1); // the last (topmost) mount wins
             }
             return found;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** The mountpoint as /proc/self/mountinfo names it: absolute, the parent's symlinks resolved; or null. */
+    static String mountinfoPath(String mountpoint) {
+        try {
+            Path p = Path.of(mountpoint).toAbsolutePath().normalize();
+            Path parent = p.getParent();
+            return (parent == null ? p : parent.toRealPath().resolve(p.getFileName())).toString();
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -282,6 +294,9 @@ public final class FuseMount implements AutoCloseable {
         } finally {
             session = MemorySegment.NULL;
             ACTIVE.remove(mountpoint);
+            if (watcher != null) {
+                watcher.release();
+            }
         }
     }
 }

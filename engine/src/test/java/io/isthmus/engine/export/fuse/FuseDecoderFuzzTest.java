@@ -74,7 +74,7 @@ class FuseDecoderFuzzTest {
         Random rnd = new Random(11);
         int[] ops = {INIT, LOOKUP, FORGET, GETATTR, SETATTR, OPEN, READ, WRITE, STATFS, RELEASE, FSYNC, FLUSH,
                 INTERRUPT, DESTROY, BATCH_FORGET, FALLOCATE, LSEEK, READDIR, 0, 9999};
-        for (int i = 0; i < 20000; i++) {
+        for (int i = 0; i < 4000; i++) {
             int op = ops[rnd.nextInt(ops.length)];
             byte[] body = new byte[rnd.nextInt(8) == 0 ? rnd.nextInt(5000) : rnd.nextInt(100)];
             rnd.nextBytes(body);
