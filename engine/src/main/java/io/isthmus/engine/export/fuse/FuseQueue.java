@@ -14,7 +14,12 @@ import java.util.concurrent.CompletableFuture;
  * goes back to the free list. When every slot is busy nothing reads, and the kernel queues further requests.
  *
  * <p>The fd is non-blocking, so that io_uring waits for it by polling instead of parking a worker thread in
- * {@code read(2)}; only a few reads are armed at once, because every armed read is woken for each new request.
+ * {@code read(2)}. One read is armed at a time: every armed read is woken for each new request, and io_uring hands
+ * a read that was woken in vain (another read took the request) to an io-wq worker that then blocks in
+ * {@code read(2)} (seen with two armed reads: an iou-wrk thread per queue, a thread switch per request). While
+ * requests are queued in the kernel, the armed read completes at once when it is submitted. (A multishot read into
+ * a provided-buffer ring would take several queued requests per wakeup without the herd: the IoThread has no
+ * buffer rings yet.)
  *
  * <p>Thread use: everything runs on {@link #io}, except construction. Memory: the slots' buffers are one anonymous
  * mapping (pages become resident as requests use them), unmapped with the slots' arena once every operation has
@@ -22,7 +27,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class FuseQueue {
     private static final System.Logger LOG = System.getLogger(FuseQueue.class.getName());
-    static final int ARMED_READS = 2;
+    static final int ARMED_READS = 1;
 
     final FuseServer server;
     final FuseFile file;
