@@ -53,6 +53,8 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
     private int stage;
     private long start, pos, end;
     private boolean inSubmit, syncDone;
+    /** The reply of the current request has been sent. */
+    private boolean replied;
     private int syncResult;
 
     FuseSlot(FuseQueue q, int index, long base, int maxIo, Arena arena) {
@@ -76,9 +78,23 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
     public void complete(int res, int flags, long tag) {
         if (tag == TAG_READ) {
             readOp = -1;
-            q.readDone(this, res);
+            replied = false;
+            try {
+                q.readDone(this, res);
+            } catch (RuntimeException | Error e) {
+                failed(e);
+            }
         } else {
             q.replyDone(this, res);
+        }
+    }
+
+    /** A bug while serving: answer EIO rather than leave the caller hanging and the slot busy. */
+    private void failed(Throwable e) {
+        System.getLogger(FuseSlot.class.getName()).log(System.Logger.Level.ERROR,
+                "FUSE request " + FuseProtocol.opcodeName(req.opcode) + " failed", e);
+        if (!replied && !inSubmit) {
+            replyStatus(-EIO);
         }
     }
 
@@ -109,7 +125,9 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
                 if (r < 0) {
                     replyStatus(r);
                 } else {
-                    q.server.initialized(req.major, req.minor);
+                    if (req.major == KERNEL_VERSION) {
+                        q.server.initialized(req.major, req.minor);
+                    }
                     reply(r, 0);
                 }
             }
@@ -312,8 +330,11 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
         while (true) {
             inSubmit = true;
             syncDone = false;
-            file.node.submit(br);
-            inSubmit = false;
+            try {
+                file.node.submit(br);
+            } finally {
+                inSubmit = false;
+            }
             if (!syncDone || !advance(syncResult)) {
                 return;
             }
@@ -327,8 +348,12 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
             syncResult = result;
             return;
         }
-        if (advance(result)) {
-            submit();
+        try {
+            if (advance(result)) {
+                submit();
+            }
+        } catch (RuntimeException | Error e) {
+            failed(e);
         }
     }
 
@@ -457,6 +482,7 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
 
     private void send(int headLen, int dataLen) {
         stage = NONE;
+        replied = true;
         iovs.set(JAVA_LONG, 0, base);
         iovs.set(JAVA_LONG, 8, headLen);
         int n = 1;
