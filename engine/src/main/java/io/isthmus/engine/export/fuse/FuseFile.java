@@ -32,6 +32,8 @@ public final class FuseFile {
     /** Data changed since the last GETATTR: the next one moves mtime and ctime to now. A flag rather than a clock
      *  read per write: the data path only stores it when it is not set yet. */
     private volatile boolean modified;
+    /** Open file handles (OPEN minus RELEASE): a safe-mode delete refuses while any is open. */
+    private final java.util.concurrent.atomic.AtomicInteger openHandles = new java.util.concurrent.atomic.AtomicInteger();
 
     public FuseFile(NodeAccess node, FuseNodeControl control, FuseExportConfig config) {
         this.node = node;
@@ -77,6 +79,19 @@ public final class FuseFile {
             return FuseReplies.attrOut(s, at, ATTR_VALID_SEC, 0, 1, length, blocks, atime, atimeNs, mtime, mtimeNs,
                     ctime, ctimeNs, mode, 1, uid, gid, blksize);
         }
+    }
+
+    /** File handles the kernel holds open (processes with the file open, roughly): any thread. */
+    public int openHandles() {
+        return openHandles.get();
+    }
+
+    void opened() {
+        openHandles.incrementAndGet();
+    }
+
+    void released() {
+        openHandles.updateAndGet(n -> n > 0 ? n - 1 : 0);
     }
 
     /** The data changed (a write, zeroes, a punched hole): any IoThread. */

@@ -78,6 +78,9 @@ public final class FuseProtocol {
     public static final int FALLOC_KEEP_SIZE = 0x01, FALLOC_PUNCH_HOLE = 0x02, FALLOC_ZERO_RANGE = 0x10;
     public static final int SEEK_DATA = 3, SEEK_HOLE = 4;
 
+    /** Notifications (fuse_out_header.error with unique 0) and fuse_notify_inval_inode_out's size. */
+    public static final int NOTIFY_INVAL_INODE = 2, NOTIFY_INVAL_INODE_OUT_SIZE = 24;
+
     /** The high bit of an INTERRUPT request's unique (FUSE_INT_REQ_BIT). */
     public static final long INT_REQ_BIT = 1L;
 

@@ -102,4 +102,17 @@ public final class FuseReplies {
         s.set(U32, at + 48, frsize);
         return STATFS_OUT_SIZE;
     }
+
+    /**
+     * A FUSE_NOTIFY_INVAL_INODE notification (header with unique 0 and the notify code, then
+     * fuse_notify_inval_inode_out); {@code off} -1 invalidates the attributes only. Returns its length (40).
+     */
+    public static int notifyInvalInode(MemorySegment s, long at, long ino, long off, long len) {
+        int total = OUT_HEADER_SIZE + NOTIFY_INVAL_INODE_OUT_SIZE;
+        outHeader(s, at, total, NOTIFY_INVAL_INODE, 0);
+        s.set(U64, at + 16, ino);
+        s.set(U64, at + 24, off);
+        s.set(U64, at + 32, len);
+        return total;
+    }
 }

@@ -35,8 +35,11 @@ public final class FuseServer {
     private volatile String haltReason;
     private volatile boolean disconnected;
     private volatile boolean initialized;
+    private volatile boolean stopping;
     private volatile int protocolMinor;
     private volatile Consumer<String> haltListener;
+    /** The fd notifications go to (the first queue's). */
+    private int notifyFd = -1;
 
     private FuseServer(String name, Runnable abort, FuseFile file) {
         this.name = name;
@@ -65,6 +68,7 @@ public final class FuseServer {
                 }
                 s.queues.add(new FuseQueue(s, file, threads.get(i), fd, i > 0));
             }
+            s.notifyFd = mount.fd();
         } catch (RuntimeException e) {
             clones.forEach(Posix::close);
             throw e;
@@ -81,6 +85,7 @@ public final class FuseServer {
         FuseServer s = new FuseServer(name, abort, file);
         setNonBlocking(fd);
         s.queues.add(new FuseQueue(s, file, thread, fd, false));
+        s.notifyFd = fd;
         s.startQueues();
         return s;
     }
@@ -110,6 +115,7 @@ public final class FuseServer {
 
     /** Stops reading requests; completes when every request in flight is answered and the buffers are freed. */
     public CompletableFuture<Void> stop() {
+        stopping = true;
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (FuseQueue q : queues) {
             try {
@@ -122,6 +128,29 @@ public final class FuseServer {
             all.add(q.stopped);
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Tells the kernel the file's attributes changed behind its back (a block_resize, another user's truncate), so
+     * that the next stat sees the new length at once instead of after the attribute timeout. Any thread (a write of
+     * one notification on the device, which does not block). Returns 0 or -errno; 0 without doing anything before
+     * INIT, after stop or after a halt.
+     */
+    public int invalidateAttributes() {
+        if (!initialized || halted || disconnected || stopping) {
+            return 0;
+        }
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment m = a.allocate(64, 8);
+            int n = FuseReplies.notifyInvalInode(m, 0, 1, -1, 0);
+            long r = Posix.write(notifyFd, m, n);
+            return r < 0 ? (int) r : 0;
+        }
+    }
+
+    /** File handles open on the mount (OPEN minus RELEASE): a safe-mode delete refuses while any is. */
+    public int openHandles() {
+        return file.openHandles();
     }
 
     /** Sets what hears a halt (once, with the reason). Any thread. */

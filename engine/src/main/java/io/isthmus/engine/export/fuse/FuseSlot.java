@@ -145,7 +145,11 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
             case FALLOCATE -> fallocate();
             case LSEEK -> lseek();
             case STATFS -> statfs();
-            case RELEASE, DESTROY -> replyStatus(0);
+            case RELEASE -> {
+                file.released();
+                replyStatus(0);
+            }
+            case DESTROY -> replyStatus(0);
             default -> replyStatus(-ENOSYS); // INTERRUPT included: the kernel stops sending them
         }
     }
@@ -156,6 +160,7 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
             replyStatus(-EROFS);
             return;
         }
+        file.opened();
         reply(FuseReplies.openOut(buf, OUT_HEADER_SIZE, 0, FOPEN_DIRECT_IO | FOPEN_PARALLEL_DIRECT_WRITES), 0);
     }
 

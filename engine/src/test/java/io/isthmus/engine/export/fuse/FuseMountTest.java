@@ -316,6 +316,39 @@ class FuseMountTest {
     }
 
     @Test
+    void resizeBehindTheExportIsSeenAtOnce() throws Exception {
+        serve(true, false, 1, MiB);
+        assertEquals(MiB, Files.size(mnt)); // the kernel caches this for a second
+        node.length = 2L * MiB; // a block_resize by someone else
+        assertEquals(0, server.invalidateAttributes());
+        assertEquals(2L * MiB, Files.size(mnt));
+        try (var ch = FileChannel.open(mnt, StandardOpenOption.READ)) {
+            assertEquals(1, server.openHandles());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (server.openHandles() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10); // RELEASE is asynchronous to close(2)
+        }
+        assertEquals(0, server.openHandles());
+    }
+
+    @Test
+    void allowOtherAutoAsRoot() throws Exception {
+        assumeTrue(Posix.getuid() == 0, "allow_other without user_allow_other needs root");
+        node = new FuseTestNode(MiB, MiB);
+        threads.add(IoThread.start("fuse-test-auto"));
+        mount = FuseMount.mount(mnt.toString(), FuseMount.Options.of(true, FuseMount.AllowOther.AUTO));
+        assertTrue(mount.allowOther());
+        server = FuseServer.start(mount, new FuseFile(node.access(), node,
+                FuseExportConfig.of(true, false, mount.allowOther())), threads);
+        String abs = mnt.toRealPath().toString();
+        assertTrue(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .anyMatch(l -> l.split(" ")[4].equals(abs) && l.contains("allow_other")));
+        run("chmod", "644", mnt.toString()); // group/other bits are allowed with allow_other
+        assertEquals("644", run("stat", "-c", "%a", mnt.toString()).trim());
+    }
+
+    @Test
     void readOnlyExport() throws Exception {
         serve(false, false, 1, MiB);
         assertEquals("400", run("stat", "-c", "%a", mnt.toString()).trim());

@@ -255,4 +255,23 @@ class FuseQueueTest {
         send(req(GETATTR, 4, zeros(16)));
         assertNull(recv(200), "nothing is read after stop");
     }
+
+    @Test
+    void attributeInvalidationAndOpenHandles() {
+        serve(true, false, MiB);
+        assertEquals(0, server.invalidateAttributes(), "before INIT: nothing sent");
+        assertEquals(0, call(req(INIT, 2, initIn(7, 38, ASYNC_READ))).error());
+        assertEquals(0, server.invalidateAttributes());
+        Reply n = recv(2000);
+        assertNotNull(n);
+        assertEquals(0, n.unique(), "a notification");
+        assertEquals(NOTIFY_INVAL_INODE, n.error());
+        assertEquals(1, n.body().getLong(0), "ino");
+        assertEquals(-1, n.body().getLong(8), "attributes only");
+        assertEquals(0, call(req(OPEN, 4, le(8).putInt(2).putInt(0).array())).error());
+        assertEquals(0, call(req(OPEN, 6, le(8).putInt(0).putInt(0).array())).error());
+        assertEquals(2, server.openHandles());
+        assertEquals(0, call(req(RELEASE, 8, zeros(24))).error());
+        assertEquals(1, server.openHandles());
+    }
 }
