@@ -100,7 +100,10 @@ final class FuseQueue {
             // unmounted, or the connection was aborted
             dead = true;
             server.markDisconnected();
-        } else if (res != -Errno.ECANCELED) {
+        } else if (res == -Errno.ECANCELED) {
+            // our stop, or the IoThread shutting down under us: never re-arm into its cancel loop
+            dead = true;
+        } else {
             server.halt("reading /dev/fuse failed: " + Errno.message(res));
         }
         release(s);

@@ -274,4 +274,13 @@ class FuseQueueTest {
         assertEquals(0, call(req(RELEASE, 8, zeros(24))).error());
         assertEquals(1, server.openHandles());
     }
+
+    @Test
+    void anIoThreadClosedUnderTheServerStops() throws Exception {
+        serve(true, false, MiB);
+        assertEquals(0, call(req(GETATTR, 2, zeros(16))).error());
+        java.util.concurrent.CompletableFuture.runAsync(io::close).get(10, TimeUnit.SECONDS);
+        assertTrue(io.terminated().isDone(), "the queue does not re-arm into the IoThread's cancel loop");
+        server.stop().get(5, TimeUnit.SECONDS);
+    }
 }
