@@ -407,6 +407,11 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
                 return false;
             }
             case SEEKING -> {
+                if (res == -ENOTSUP) {
+                    // a node without block status: all data, and the hole at EOF
+                    reply(FuseReplies.lseekOut(buf, OUT_HEADER_SIZE, req.flags == SEEK_DATA ? pos : end), 0);
+                    return false;
+                }
                 if (res < 0) {
                     replyStatus(res);
                     return false;

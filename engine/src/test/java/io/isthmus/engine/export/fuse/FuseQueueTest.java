@@ -239,6 +239,10 @@ class FuseQueueTest {
         assertEquals(MiB + 65536, call(req(LSEEK, 14, lseekIn(MiB, SEEK_HOLE))).body().getLong(0));
         assertEquals(-6, call(req(LSEEK, 16, lseekIn(MiB + 65536, SEEK_DATA))).error(), "ENXIO: no data after");
         assertEquals(-22, call(req(LSEEK, 18, lseekIn(0, 1))).error(), "SEEK_CUR is the kernel's");
+        node.failNextWithErrno = 95;
+        assertEquals(4096, call(req(LSEEK, 17, lseekIn(4096, SEEK_DATA))).body().getLong(0), "no block status: data");
+        node.failNextWithErrno = 95;
+        assertEquals(2 * MiB, call(req(LSEEK, 19, lseekIn(4096, SEEK_HOLE))).body().getLong(0), "...up to EOF");
         assertEquals(0, call(req(FALLOCATE, 20, fallocateIn(MiB, 65536, FALLOC_PUNCH_HOLE | FALLOC_KEEP_SIZE))).error());
         assertEquals(-6, call(req(LSEEK, 22, lseekIn(0, SEEK_DATA))).error());
         Reply s = call(req(STATFS, 24, zeros(0)));
