@@ -279,6 +279,26 @@ public final class FuseMount implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops this process's reference to the session's /dev/fuse file without giving up the fd number libfuse will
+     * close (it now holds /dev/null): once the clones are closed and no io_uring read holds the device any more,
+     * the connection is aborted and every caller gets an error instead of hanging. For a halted export, where
+     * fusectl is not mounted. Any thread; after the server's queues have stopped.
+     */
+    public synchronized void sever() {
+        if (closed) {
+            return;
+        }
+        int nul = Posix.open("/dev/null", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+        if (nul < 0) {
+            return;
+        }
+        if (Posix.dup2(nul, fd) >= 0) {
+            Posix.fcntl(fd, Fcntl.F_SETFD, Fcntl.FD_CLOEXEC);
+        }
+        Posix.close(nul);
+    }
+
     /** Unmounts (lazily: open files then fail with ENOTCONN) and destroys the session. Idempotent. */
     @Override
     public synchronized void close() {

@@ -29,6 +29,7 @@ public final class FuseServer {
 
     private final String name;
     private final Runnable abort;
+    private final Runnable sever;
     private final FuseFile file;
     private final List<FuseQueue> queues = new ArrayList<>();
     private volatile boolean halted;
@@ -41,9 +42,10 @@ public final class FuseServer {
     /** The fd notifications go to (the first queue's). */
     private int notifyFd = -1;
 
-    private FuseServer(String name, Runnable abort, FuseFile file) {
+    private FuseServer(String name, Runnable abort, Runnable sever, FuseFile file) {
         this.name = name;
         this.abort = abort;
+        this.sever = sever;
         this.file = file;
     }
 
@@ -55,7 +57,7 @@ public final class FuseServer {
         if (threads.isEmpty()) {
             throw new IllegalArgumentException("no IoThread to serve on");
         }
-        FuseServer s = new FuseServer(mount.mountpoint(), mount::abort, file);
+        FuseServer s = new FuseServer(mount.mountpoint(), mount::abort, mount::sever, file);
         List<Integer> clones = new ArrayList<>();
         try {
             setNonBlocking(mount.fd());
@@ -82,7 +84,7 @@ public final class FuseServer {
      * stays the caller's. {@code abort} runs when the export halts.
      */
     static FuseServer serveFd(String name, FuseFile file, IoThread thread, int fd, Runnable abort) {
-        FuseServer s = new FuseServer(name, abort, file);
+        FuseServer s = new FuseServer(name, abort, () -> { }, file);
         setNonBlocking(fd);
         s.queues.add(new FuseQueue(s, file, thread, fd, false));
         s.notifyFd = fd;
@@ -196,14 +198,20 @@ public final class FuseServer {
             haltReason = reason;
         }
         LOG.log(System.Logger.Level.ERROR, "FUSE export on " + name + " halted: " + reason);
+        List<CompletableFuture<Void>> all = new ArrayList<>();
         for (FuseQueue q : queues) {
             try {
                 q.io.execute(q::halt);
             } catch (RejectedExecutionException e) {
                 q.abandon();
             }
+            all.add(q.stopped);
         }
-        abort.run(); // no caller hangs on a request nobody will read
+        // no caller may hang on a request nobody will read: abort the connection through fusectl where it is
+        // mounted, and in any case drop the device file once the queues' reads are gone (the last /dev/fuse
+        // reference going away aborts the connection too)
+        abort.run();
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenRun(sever);
         Consumer<String> l = haltListener;
         if (l != null) {
             try {

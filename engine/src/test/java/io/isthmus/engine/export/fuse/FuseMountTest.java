@@ -349,6 +349,20 @@ class FuseMountTest {
     }
 
     @Test
+    void aHaltedExportFailsItsCallersInsteadOfHangingThem() throws Exception {
+        serve(true, false, 2, MiB);
+        assertEquals(MiB, Files.size(mnt));
+        server.halt("test");
+        server.stop().get(10, TimeUnit.SECONDS);
+        Process p = new ProcessBuilder("dd", "if=" + mnt, "of=/dev/null", "bs=4k", "count=1", "iflag=direct",
+                "status=none").redirectErrorStream(true).start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS), "the caller does not hang");
+        String out = new String(p.getInputStream().readAllBytes());
+        assertNotEquals(0, p.exitValue());
+        assertTrue(out.contains("not connected") || out.contains("connection abort"), out);
+    }
+
+    @Test
     void readOnlyExport() throws Exception {
         serve(false, false, 1, MiB);
         assertEquals("400", run("stat", "-c", "%a", mnt.toString()).trim());
