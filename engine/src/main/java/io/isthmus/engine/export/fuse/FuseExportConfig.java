@@ -4,7 +4,8 @@ package io.isthmus.engine.export.fuse;
  * The serving core's settings, fixed for the life of an export. {@code allowOther} is what the mount ended up
  * with (after allow-other=auto's fallback), {@code maxIo} the largest READ/WRITE payload (the max_write offered
  * to the kernel and the max_read mount option), {@code slotsPerQueue} the requests one IoThread serves at once.
- * {@code uid}/{@code gid} own the file (the daemon's, as QEMU). Immutable; any thread.
+ * {@code uid}/{@code gid} own the file (the daemon's, as QEMU). {@code maxIo} must equal the mount's
+ * {@link FuseMount.Options#maxRead}: a larger READ from the kernel is refused with EINVAL. Immutable; any thread.
  */
 public record FuseExportConfig(boolean writable, boolean growable, boolean allowOther, int maxIo,
         int slotsPerQueue, int uid, int gid) {
