@@ -282,8 +282,8 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
                 return;
             }
             startZeroes(ZEROING, req.offset, Math.min(fend, length));
-        } else if ((mode & FALLOC_KEEP_SIZE) != 0 || fend <= length) {
-            replyStatus(0); // the node's bytes are there: nothing to allocate at this level
+        } else if (mode != 0 || req.offset < length) {
+            replyStatus(-ENOTSUP); // as QEMU: allocation only by growing the node at its end
         } else if (file.config.growable()) {
             stage = GROW_ALLOC;
             file.control.resize(fend, true, this);
@@ -389,10 +389,8 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
                 return false;
             }
             case PUNCHING, ZEROING -> {
-                if (res == -ENOTSUP && stage == PUNCHING && br.op == BlockRequest.WRITE_ZEROES) {
-                    br.noData(BlockRequest.DISCARD, br.offset, br.length, 0); // QEMU's fallback
-                    return true;
-                }
+                // a punch the node cannot do without writing zeroes fails with EOPNOTSUPP (= ENOTSUP), as QEMU;
+                // never a discard, whose bytes need not read as zeroes afterwards
                 if (res < 0) {
                     replyStatus(res);
                     return false;

@@ -234,7 +234,8 @@ class FuseQueueTest {
         assertEquals(-22, call(req(FALLOCATE, 4, fallocateIn(0, 4096, FALLOC_PUNCH_HOLE))).error(), "punch needs keep-size");
         assertEquals(-95, call(req(FALLOCATE, 6, fallocateIn(0, 4096, 0x08))).error(), "collapse");
         assertEquals(-95, call(req(FALLOCATE, 8, fallocateIn(2 * MiB, 4096, 0))).error(), "allocate past EOF: not growable");
-        assertEquals(0, call(req(FALLOCATE, 10, fallocateIn(0, 4096, 0))).error(), "inside: nothing to do");
+        assertEquals(-95, call(req(FALLOCATE, 10, fallocateIn(0, 4096, 0))).error(), "inside: QEMU's EOPNOTSUPP");
+        assertEquals(-95, call(req(FALLOCATE, 11, fallocateIn(0, 4096, FALLOC_KEEP_SIZE))).error());
         assertEquals(MiB, call(req(LSEEK, 12, lseekIn(0, SEEK_DATA))).body().getLong(0));
         assertEquals(MiB + 65536, call(req(LSEEK, 14, lseekIn(MiB, SEEK_HOLE))).body().getLong(0));
         assertEquals(-6, call(req(LSEEK, 16, lseekIn(MiB + 65536, SEEK_DATA))).error(), "ENXIO: no data after");
@@ -243,6 +244,10 @@ class FuseQueueTest {
         assertEquals(4096, call(req(LSEEK, 17, lseekIn(4096, SEEK_DATA))).body().getLong(0), "no block status: data");
         node.failNextWithErrno = 95;
         assertEquals(2 * MiB, call(req(LSEEK, 19, lseekIn(4096, SEEK_HOLE))).body().getLong(0), "...up to EOF");
+        node.failNextWithErrno = 95;
+        assertEquals(-95, call(req(FALLOCATE, 19, fallocateIn(MiB, 65536, FALLOC_PUNCH_HOLE | FALLOC_KEEP_SIZE))).error(),
+                "a node that cannot zero without writing: EOPNOTSUPP, no discard");
+        assertEquals(MiB, call(req(LSEEK, 21, lseekIn(0, SEEK_DATA))).body().getLong(0), "still data");
         assertEquals(0, call(req(FALLOCATE, 20, fallocateIn(MiB, 65536, FALLOC_PUNCH_HOLE | FALLOC_KEEP_SIZE))).error());
         assertEquals(-6, call(req(LSEEK, 22, lseekIn(0, SEEK_DATA))).error());
         Reply s = call(req(STATFS, 24, zeros(0)));
