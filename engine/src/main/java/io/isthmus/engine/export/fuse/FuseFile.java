@@ -20,7 +20,7 @@ public final class FuseFile {
     private static final int IGNORED = FATTR_FH | FATTR_LOCKOWNER | FATTR_KILL_SUIDGID;
     private static final int TIMES = FATTR_ATIME | FATTR_MTIME | FATTR_ATIME_NOW | FATTR_MTIME_NOW | FATTR_CTIME;
 
-    final NodeAccess node;
+    final FuseNode node;
     final FuseNodeControl control;
     final FuseExportConfig config;
     private final int blksize;
@@ -36,6 +36,10 @@ public final class FuseFile {
     private final java.util.concurrent.atomic.AtomicInteger openHandles = new java.util.concurrent.atomic.AtomicInteger();
 
     public FuseFile(NodeAccess node, FuseNodeControl control, FuseExportConfig config) {
+        this(FuseNode.of(node), control, config);
+    }
+
+    FuseFile(FuseNode node, FuseNodeControl control, FuseExportConfig config) {
         this.node = node;
         this.control = control;
         this.config = config;

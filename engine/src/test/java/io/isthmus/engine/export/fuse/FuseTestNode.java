@@ -11,11 +11,12 @@ import java.lang.reflect.Proxy;
  * Test-only growable in-memory node for the FUSE tests: native memory up to a fixed capacity, a current length,
  * allocation tracked per 64 KiB cluster (unallocated clusters read as zeroes and report ZERO without DATA), an
  * optional small maxTransfer (to exercise splitting) and optional asynchronous completion (posted to the
- * IoThread instead of completing inside submit). It implements {@link FuseNodeControl} and stands behind a
- * {@link NodeAccess} proxy ({@link #access()}), so that it keeps compiling while NodeAccess gains methods.
+ * IoThread instead of completing inside submit). It implements {@link FuseNodeControl} and {@link FuseNode}
+ * directly, and stands behind a {@link NodeAccess} proxy ({@link #access()}) for the public constructor (a proxy:
+ * it keeps compiling while NodeAccess changes).
  * Any thread; resize synchronizes with the data path only by the test's own ordering.
  */
-final class FuseTestNode implements FuseNodeControl {
+final class FuseTestNode implements FuseNodeControl, FuseNode {
     static final int CLUSTER = 64 * 1024;
     final MemorySegment data;
     final boolean[] allocated;
@@ -90,7 +91,23 @@ final class FuseTestNode implements FuseNodeControl {
         done.resized(0);
     }
 
-    private void submit(BlockRequest r) {
+    @Override
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public int maxTransfer() {
+        return maxTransfer;
+    }
+
+    @Override
+    public int requestAlignment() {
+        return 1;
+    }
+
+    @Override
+    public void submit(BlockRequest r) {
         int res = run(r);
         if (async) {
             IoThread.current().execute(() -> r.callback.done(r, res));
