@@ -292,33 +292,4 @@ class FuseQueueTest {
         assertTrue(io.terminated().isDone(), "the queue does not re-arm into the IoThread's cancel loop");
         server.stop().get(5, TimeUnit.SECONDS);
     }
-
-    /** READ and WRITE allocate nothing on the IoThread once warm (what a JIT-compiled steady state looks like). */
-    @Test
-    void readAndWriteAllocateNothingPerRequest() throws Exception {
-        serve(true, false, 4 * MiB);
-        long tid = io.submit(() -> Thread.currentThread().threadId()).get();
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        byte[] read = req(READ, 2, readIn(8192, 4096));
-        byte[] write = req(WRITE, 4, writeIn(12288, new byte[4096]));
-        MemorySegment r = arena.allocate(read.length);
-        MemorySegment w = arena.allocate(write.length);
-        MemorySegment.copy(read, 0, r, ValueLayout.JAVA_BYTE, 0, read.length);
-        MemorySegment.copy(write, 0, w, ValueLayout.JAVA_BYTE, 0, write.length);
-        MemorySegment in = arena.allocate(2 * MiB);
-        for (int round = 0; round < 2; round++) {
-            long before = mx.getThreadAllocatedBytes(tid);
-            int n = round == 0 ? 20_000 : 5_000;
-            for (int i = 0; i < n; i++) {
-                assertEquals(read.length, Posix.send(kernelFd, r, read.length, 0));
-                assertEquals(16 + 4096, Posix.recv(kernelFd, in, in.byteSize(), 0));
-                assertEquals(write.length, Posix.send(kernelFd, w, write.length, 0));
-                assertEquals(16 + 8, Posix.recv(kernelFd, in, in.byteSize(), 0));
-            }
-            long perRequest = (mx.getThreadAllocatedBytes(tid) - before) / (2L * n);
-            if (round == 1) {
-                assertTrue(perRequest < 16, perRequest + " bytes allocated per request on the IoThread");
-            }
-        }
-    }
 }
