@@ -27,7 +27,7 @@ final class FuseSlot implements Completion, BlockCallback, FuseNodeControl.Resiz
     static final int DATA_OFF = 4096;
     static final int READ_OFF = DATA_OFF - WRITE_HEADER_ROOM;
     static final long TAG_READ = 0, TAG_REPLY = 1;
-    /** Largest data-less block request (write-zeroes, discard, block status) sent in one piece. */
+    /** Largest data-less block request (write-zeroes, block status) sent in one piece. */
     private static final long MAX_NODATA = 1L << 30;
 
     private static final int ENOENT = 2, EIO = 5, ENXIO = 6, EACCES = 13, EINVAL = 22, EFBIG = 27,
