@@ -69,7 +69,7 @@ public final class FuseExport extends BlockExport implements FuseNodeControl, Fu
         super(common, node, threads);
         this.mount = mount;
         this.control = control;
-        this.allocated = node.allocatedBytes();
+        this.allocated = allocatedOf(node);
         this.allocatedAt = System.nanoTime();
         this.file = new FuseFile(node, this, config);
         file.setHandleListener(this);
@@ -80,7 +80,8 @@ public final class FuseExport extends BlockExport implements FuseNodeControl, Fu
             node.setListener(null);
             throw e;
         }
-        server.onHalt(reason -> LOG.log(System.Logger.Level.ERROR, "FUSE export '" + id() + "' halted: " + reason));
+        // a halted export's connection is aborted: no RELEASE comes any more, so open handles no longer count
+        server.onHalt(reason -> releaseHandles());
     }
 
     public String mountpoint() {
@@ -148,7 +149,7 @@ public final class FuseExport extends BlockExport implements FuseNodeControl, Fu
                 control.execute(() -> {
                     try {
                         if (!deleted) {
-                            allocated = node().allocatedBytes();
+                            allocated = allocatedOf(node());
                         }
                         allocatedAt = System.nanoTime();
                     } finally {
@@ -160,6 +161,12 @@ public final class FuseExport extends BlockExport implements FuseNodeControl, Fu
             }
         }
         return allocated;
+    }
+
+    /** As QEMU's getattr: an allocation of 0 or unknown (null-co, an empty sparse file) counts as the length. */
+    private static long allocatedOf(NodeAccess node) {
+        long a = node.allocatedBytes();
+        return a <= 0 ? -1 : a;
     }
 
     // ---- FuseFile.HandleListener (IoThreads)
@@ -214,15 +221,20 @@ public final class FuseExport extends BlockExport implements FuseNodeControl, Fu
         try {
             mount.close();
         } finally {
-            boolean heldForHandles;
-            synchronized (handleLock) {
-                serving = false;
-                heldForHandles = handles > 0;
-                handles = 0;
-            }
-            if (heldForHandles) {
-                unref();
-            }
+            releaseHandles();
+            unref();
+        }
+    }
+
+    /** No handle counts any more (the server stopped or halted): drops the reference held for open ones. */
+    private void releaseHandles() {
+        boolean held;
+        synchronized (handleLock) {
+            serving = false;
+            held = handles > 0;
+            handles = 0;
+        }
+        if (held) {
             unref();
         }
     }

@@ -209,6 +209,13 @@ class FuseExportContractTest extends ExportContractTest {
     }
 
     @Test
+    void stBlocksComeFromTheImagesAllocation() throws Exception {
+        add("b", "disk", false);
+        String image = FuseMountTest.run("stat", "-c", "%b", dir.resolve("disk.img").toString()).trim();
+        assertEquals(image, FuseMountTest.run("stat", "-c", "%b", dir.resolve("mnt-b").toString()).trim());
+    }
+
+    @Test
     void writesPastTheEndOfANonGrowableExportAreShort() throws Exception {
         add("n", "disk", true);
         Path mnt = dir.resolve("mnt-n");
