@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
  * and against qemu-storage-daemon (behaviour compared, not bytes): {@code --daemonize --pidfile} with a QMP socket
  * chardev, blockdev-add of qcow2 over file, block-export-add type=fuse on a pre-created 0600 file (writable,
  * growable off, allow-other off), dd/cmp through the mount, block-export-del, quit; then no mount is left and the
- * image holds exactly what was written ({@code qemu-img compare}). Also: SIGTERM unmounts (the export manager's
+ * image holds exactly what was written ({@code qemu-img compare}). Also: SIGTERM, SIGINT and quit unmount (the export manager's
  * close-all at shutdown), a later failing option leaves no mount, and after SIGKILL no stale mount blocks the next
  * start on the same path.
  */
@@ -146,15 +146,18 @@ class FuseExportTest {
     }
 
     @Test
-    void sigtermUnmountsOnIsthmusAndQsd() throws Exception {
+    void sigtermSigintAndQuitUnmountOnIsthmusAndQsd() throws Exception {
         assumeFuse();
-        sigterm(Daemon.Kind.ISTHMUS);
-        if (Tools.onPath("qemu-storage-daemon")) {
-            sigterm(Daemon.Kind.QSD);
+        for (String how : List.of("TERM", "INT", "quit")) {
+            int isthmus = stop(Daemon.Kind.ISTHMUS, how);
+            if (Tools.onPath("qemu-storage-daemon")) {
+                assertEquals(stop(Daemon.Kind.QSD, how), isthmus, "exit status after " + how);
+            }
         }
     }
 
-    private static void sigterm(Daemon.Kind kind) throws Exception {
+    /** Starts a daemon with a FUSE export on its command line, stops it {@code how}; returns its exit status. */
+    private static int stop(Daemon.Kind kind, String how) throws Exception {
         Path dir = Tools.tempDir();
         Path mnt = dir.resolve("mnt");
         try {
@@ -166,10 +169,14 @@ class FuseExportTest {
                 assertTrue(mounted(mnt), kind + ": mounted by --export");
                 Tools.run(30, "dd", "if=/dev/zero", "of=" + mnt, "bs=4096", "count=1", "conv=notrunc", "status=none")
                         .ok();
-                d.process.destroy(); // SIGTERM
-                assertTrue(d.process.waitFor(20, TimeUnit.SECONDS), kind + " still running after SIGTERM");
-                assertEquals(0, d.process.exitValue(), kind + ": " + d.stderr());
-                assertFalse(mounted(mnt), kind + ": no mount left after SIGTERM");
+                if (how.equals("quit")) {
+                    d.qmp.ok("quit", null);
+                } else {
+                    Tools.run(10, "kill", "-" + how, Long.toString(d.pid())).ok();
+                }
+                assertTrue(d.process.waitFor(20, TimeUnit.SECONDS), kind + " still running after " + how);
+                assertFalse(mounted(mnt), kind + ": no mount left after " + how);
+                return d.process.exitValue();
             }
         } finally {
             if (mounted(mnt)) {
