@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Timeout;
  * and against qemu-storage-daemon (behaviour compared, not bytes): {@code --daemonize --pidfile} with a QMP socket
  * chardev, blockdev-add of qcow2 over file, block-export-add type=fuse on a pre-created 0600 file (writable,
  * growable off, allow-other off), dd/cmp through the mount, block-export-del, quit; then no mount is left and the
- * image holds exactly what was written ({@code qemu-img compare}). Also: SIGTERM, SIGINT and quit unmount (the export manager's
- * close-all at shutdown), a later failing option leaves no mount, and after SIGKILL no stale mount blocks the next
- * start on the same path.
+ * image holds exactly what was written ({@code qemu-img compare}). Also: SIGTERM, SIGINT and quit unmount (the
+ * export manager's close-all at shutdown), a later failing option leaves no mount, and after SIGKILL no stale
+ * mount blocks the next start on the same path.
  */
 @Timeout(180)
 class FuseExportTest {

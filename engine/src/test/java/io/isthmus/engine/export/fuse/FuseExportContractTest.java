@@ -151,8 +151,8 @@ class FuseExportContractTest extends ExportContractTest {
         BlockExport e = add("f1", "disk", true);
         Path mnt = dir.resolve("mnt-f1");
         assertTrue(mounted(mnt));
-        assertEquals(BlockPerm.CONSISTENT_READ | BlockPerm.WRITE | BlockPerm.RESIZE, graph.find("disk").cumulativePerm(),
-                "a writable FUSE export takes resize (QEMU's fuse_export_create)");
+        assertEquals(BlockPerm.CONSISTENT_READ | BlockPerm.WRITE | BlockPerm.RESIZE,
+                graph.find("disk").cumulativePerm(), "a writable FUSE export takes resize (QEMU's fuse_export_create)");
         try (FileChannel ch = FileChannel.open(mnt, StandardOpenOption.READ)) {
             assertEquals(1, ((FuseExport) e).openHandles());
             EngineException x = assertThrows(EngineException.class, () -> manager.delete("f1", false));
