@@ -22,6 +22,7 @@ import io.isthmus.control.qmp.QmpMonitors;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
+import io.isthmus.engine.export.fuse.FuseExportDriver;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,6 +50,7 @@ public final class Daemon {
     private final Chardevs chardevs;
     private final QmpMonitors monitors;
     private final Shutdown shutdown;
+    private ExportManager exportManager;
 
     private Daemon(QapiSchema schema, ControlLoop loop, QmpEvents events, ObjectRegistry objects,
                    ObjectTypes objectTypes, BlockGraph graph, ExportIoThreads exportThreads,
@@ -84,6 +86,7 @@ public final class Daemon {
         ExportManager exports = exportManager(graph, exportThreads, loop, events);
         NbdExportDriver nbd = new NbdExportDriver();
         exports.registerDriver(nbd);
+        exports.registerDriver(new FuseExportDriver(loop::post)); // resizes run on the control loop
         // shutdown, phase 1 (quit, a signal): every export, then the NBD server; then the loop stops
         Shutdown shutdown = new Shutdown(loop, () -> {
             Shutdown.step(() -> exports.closeAll(null));
@@ -112,8 +115,18 @@ public final class Daemon {
         QmpDispatcher dispatcher = new QmpDispatcher(schema, commands);
         dispatcher.register(commands);
         QmpMonitors monitors = new QmpMonitors(chardevs, events, dispatcher, loop);
-        return new Daemon(schema, loop, events, objects, objectTypes, graph, exportThreads, commands, optionHooks,
-                warnings, chardevs, monitors, shutdown);
+        Daemon d = new Daemon(schema, loop, events, objects, objectTypes, graph, exportThreads, commands,
+                optionHooks, warnings, chardevs, monitors, shutdown);
+        d.exportManager = exports;
+        return d;
+    }
+
+    /**
+     * A command-line option failed after others were applied: the FUSE exports made so far are unmounted, so that
+     * no mount outlives the failed start (the process exits right after; nothing else needs undoing).
+     */
+    void abandonStartup() {
+        Shutdown.step(() -> exportManager.closeAll("fuse"));
     }
 
     /**

@@ -35,6 +35,7 @@ final class DaemonRunner {
             new StartupOptions(daemon, prog, System.err, daemonize).apply(items);
         } catch (OptionError e) {
             System.err.println(e.format(prog));
+            daemon.abandonStartup();
             return 1;
         } catch (StartupOptions.HelpPrinted e) {
             return 0;

@@ -79,6 +79,11 @@ public final class BlockGraphNodes {
         }
 
         @Override
+        public long allocatedBytes() {
+            return n.actualSize();
+        }
+
+        @Override
         public void submit(BlockRequest request) {
             user.submit(request); // the user adds FUA for writethrough exports and checks its permissions
         }

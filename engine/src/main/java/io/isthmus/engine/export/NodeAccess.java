@@ -23,6 +23,14 @@ public interface NodeAccess {
     /** Largest request the node accepts in one piece (bytes; Integer.MAX_VALUE when unlimited). */
     int maxTransfer();
 
+    /**
+     * Bytes the node's image occupies on its storage (QMP's actual-size; FUSE's st_blocks), or -1 when unknown.
+     * Control thread (it may stat the image file).
+     */
+    default long allocatedBytes() {
+        return -1;
+    }
+
     /** Submits a request on the calling IoThread; its callback comes back on the same thread. */
     void submit(BlockRequest request);
 

@@ -34,6 +34,7 @@ public final class FuseFile {
     private volatile boolean modified;
     /** Open file handles (OPEN minus RELEASE): a safe-mode delete refuses while any is open. */
     private final java.util.concurrent.atomic.AtomicInteger openHandles = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile HandleListener handles;
 
     public FuseFile(NodeAccess node, FuseNodeControl control, FuseExportConfig config) {
         this(FuseNode.of(node), control, config);
@@ -90,12 +91,35 @@ public final class FuseFile {
         return openHandles.get();
     }
 
+    /**
+     * Sets what hears every OPEN and RELEASE (the export holds a reference while any handle is open, so that a
+     * safe-mode delete refuses). Set before serving starts.
+     */
+    public void setHandleListener(HandleListener l) {
+        this.handles = l;
+    }
+
     void opened() {
         openHandles.incrementAndGet();
+        HandleListener l = handles;
+        if (l != null) {
+            l.handleOpened(); // before the OPEN's reply: its RELEASE cannot be heard first
+        }
     }
 
     void released() {
-        openHandles.updateAndGet(n -> n > 0 ? n - 1 : 0);
+        int before = openHandles.getAndUpdate(n -> n > 0 ? n - 1 : 0);
+        HandleListener l = handles;
+        if (before > 0 && l != null) {
+            l.handleReleased();
+        }
+    }
+
+    /** Hears OPEN and RELEASE, on the IoThread that served them; must not block. */
+    public interface HandleListener {
+        void handleOpened();
+
+        void handleReleased();
     }
 
     /** The data changed (a write, zeroes, a punched hole): any IoThread. */

@@ -2,6 +2,10 @@
  * The FUSE export's serving core: one block node presented as one regular file mounted on a regular file.
  *
  * <ul>
+ *   <li>{@link io.isthmus.engine.export.fuse.FuseExportDriver} (the "fuse" row of the export-driver table, options in
+ *       {@link io.isthmus.engine.export.fuse.FuseExportOptions}) and {@link io.isthmus.engine.export.fuse.FuseExport}
+ *       (the glue: mount, serve, resize on the control thread, a reference per open handle, stop, unmount,
+ *       detach).</li>
  *   <li>{@link io.isthmus.engine.export.fuse.FuseMount}: libfuse3 (through the bindings) creates the session and
  *       mounts with QEMU's checks, texts and options; libfuse serves no request. A
  *       {@link io.isthmus.engine.export.fuse.FuseUnmountWatcher} removes the mount when the daemon dies without
