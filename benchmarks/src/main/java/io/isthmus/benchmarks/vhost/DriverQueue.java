@@ -187,11 +187,11 @@ final class DriverQueue {
             long lastProgress = System.nanoTime();
             boolean stopping = false;
             while (true) {
-                int done = reap(stopping);
                 long now = System.nanoTime();
                 if (completedAtRampEnd < 0 && now - rampEnd >= 0) {
                     completedAtRampEnd = completed;
                 }
+                int done = reap(stopping);
                 if (done > 0) {
                     lastProgress = now;
                     publish(one);
