@@ -203,6 +203,36 @@ class Qcow2Test(HarnessCase):
         self.assert_nothing_left()
 
 
+class VhostUserBlkTest(HarnessCase):
+    def test_qsd_rows_and_a_daemon_without_the_export(self):
+        need("qemu-storage-daemon")
+        if not os.environ.get("ISTHMUS_FE_CLASSPATH"):
+            raise unittest.SkipTest("the vhost-user-blk front end's class path is not given (ISTHMUS_FE_CLASSPATH; "
+                                    "CompareHarnessTest sets it)")
+        wls = "vhost-user-blk-null-*,vhost-user-blk-file-randwrite-4k-qd32"
+        r = self.compare("--servers", "qsd,isthmus,nbdkit", "--isthmus", os.path.join(DATA, "fake-isthmus-no-vhost.sh"),
+                         "--workloads", wls, "--image-size", "16M", "--runtime", "0.3", "--warmup", "0.2",
+                         "--rounds", "1", timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("vhost-user-blk-null-randread-4k-qd32", "vhost-user-blk-null-randwrite-4k-qd32",
+                     "vhost-user-blk-null-randread-4k-qd32-2q", "vhost-user-blk-null-randwrite-4k-qd32-2q",
+                     "vhost-user-blk-file-randwrite-4k-qd32"):
+            row = self.row(r.stdout, name)
+            self.assertRegex(row[2], r"^\d+\.\dk$", r.stdout)     # qsd measured
+            self.assertEqual(row[3:7], ["n/a"] * 4, r.stdout)      # isthmus and nbdkit: not available
+        self.assertNotIn("FAILED", r.stdout)
+        self.assertIn("isthmus: not available: isthmus has no vhost-user-blk export", r.stdout)
+        with open(self.json) as f:
+            res = json.load(f)
+        rec = res["records"]["vhost-user-blk-null-randwrite-4k-qd32-2q"]["qsd"][0]
+        self.assertTrue(rec["ok"])
+        self.assertEqual((rec["raw"]["queues"], rec["raw"]["depth"], rec["raw"]["errors"]), (2, 32, 0))
+        self.assertGreaterEqual(rec["ops"], rec["raw"]["ios"])   # CPU per I/O counts the ramp's I/Os too
+        self.assertGreater(rec["cpu_s"], 0)
+        self.assertIn("iothread,id=io0", res["daemon_command_lines"]["qsd"]["vhost-user-blk-null-iothreads-2q"])
+        self.assert_nothing_left()
+
+
 class CeilingTest(HarnessCase):
     def test_ceiling_serves_libnbd_clients(self):
         need("gcc", "fio", "nbdinfo")
