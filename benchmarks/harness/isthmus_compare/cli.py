@@ -292,8 +292,8 @@ def main(argv=None):
              "4k write per cluster of the image's last 15/16 (about 63% of them allocate)."
              if any(w.setup.fresh_image for w in chosen) else "")
           + (" vhost-user-blk: the userspace front end (benchmarks/vhost-user-blk-fe), QD32 per queue, one "
-             "thread per queue, completions by call eventfd; CPU per I/O over its whole session (ramp = warm-up "
-             "included); the -2q rows: Isthmus with an IoThread per queue, QSD with its one IoThread."
+             "thread per queue, completions by call eventfd; its ramp (the warm-up) "
+             "precedes the measured time in the same session; the -2q rows: Isthmus with an IoThread per queue, QSD with its one IoThread."
              if any(w.kind == "vhost" for w in chosen) else ""))
     reasons = {}
     for wname, by_server in run.skipped.items():

@@ -363,9 +363,9 @@ class Runner:
                             ops=summary["ios"], peak_rss=peak, raw=summary)
 
     def measure_vhost(self, w, running, rnd):
-        """The userspace front end on the export's socket: --ramp (the warm-up time, unmeasured IOPS)
-        then the measured run, in one session; the daemon's CPU over the whole session is divided by
-        every I/O of it."""
+        """The userspace front end on the export's socket, one session: --ramp (the warm-up time)
+        first, unmeasured; the daemon's CPU time and peak RSS are taken from the moment the front end
+        says its measured time starts to its exit, and divided by the I/Os it counted from then."""
         name = running.server.name
         if self.s.frontend_error:
             return self._record(w, name, rnd, False, message=self.s.frontend_error[0],
@@ -382,25 +382,31 @@ class Runner:
             time.sleep(0.01)
         ramp = max(0.0, self.s.warmup)
         argv = vhostfe.command(self.s.frontend, sock, w.rw, w.bs, w.iodepth, w.setup.queues, self.s.runtime, ramp)
-        procfs.reset_peak_rss(running.pid)
-        cpu0 = procfs.tree_cpu_seconds(running.pid)
-        rc, out, err, _ = daemon.run(argv, self.s.runtime + ramp + 120)
+        cpu = []
+
+        def measuring():
+            procfs.reset_peak_rss(running.pid)
+            cpu.append(procfs.tree_cpu_seconds(running.pid))
+
+        rc, out, err, seen = vhostfe.run(argv, self.s.runtime + ramp + 120, measuring)
         cpu1 = procfs.tree_cpu_seconds(running.pid)
         peak = procfs.tree_memory(running.pid, "VmHWM")
         if rc != 0:
-            self._client_failed(w, running, rnd, "vhost-user-blk-fe", rc, err)
+            self._client_failed(w, running, rnd, "vhost-user-blk-fe", rc, err.encode())
             return self.records[w.name][name][-1]
         try:
-            r = vhostfe.parse(out.decode("utf-8", "replace"))
+            if not seen:
+                raise vhostfe.FrontEndError("the front end never said that its measured time started")
+            r = vhostfe.parse(out)
         except vhostfe.FrontEndError as e:
-            tail = [f"[vhost-user-blk-fe] {line}" for line in err.decode("utf-8", "replace").splitlines()[-8:]]
+            tail = [f"[vhost-user-blk-fe] {line}" for line in err.splitlines()[-8:]]
             return self._record(w, name, rnd, False, message=str(e), log_tail=tail)
+        cpu0 = cpu[0] if cpu else None
         if cpu0 is None or cpu1 is None or not running.alive():
             self._died(w, running, rnd, w.name)
             return self.records[w.name][name][-1]
         value = r["iops"] if w.unit == "IOPS" else r["mib_s"]
-        return self._record(w, name, rnd, True, value=value, cpu_s=cpu1 - cpu0, ops=r["ios_total"],
-                            peak_rss=peak, raw=r)
+        return self._record(w, name, rnd, True, value=value, cpu_s=cpu1 - cpu0, ops=r["ios"], peak_rss=peak, raw=r)
 
     def nbdcopy_warm_up_command(self, uri):
         """The unmeasured warm-up before a copy, as fio workloads get one: nbdcopy's own pattern (256 KiB

@@ -5,18 +5,62 @@ The front end connects to the export's socket, shares memfd memory, sets up one 
 queue and keeps iodepth requests in flight on each from its own thread; completions are taken from
 the used ring, sleeping on the call eventfd when it is empty (as a guest driver does, so that the
 client does not spin a core away from the daemon on a small machine). Every status byte is checked.
-Its --ramp seconds are run first and not counted in the IOPS (the client's and the daemon's JITs warm
-up in the same session); 'ios_total' counts every I/O of the session, ramp included, which is what
-the daemon's CPU time over the whole run is divided by."""
+Its --ramp seconds are run first and not counted (the client's and the daemon's JITs warm up in the
+same session); with --json it prints MEASURING on stdout the moment the measured time starts, so the
+harness takes the daemon's CPU snapshot then (run() calls back), and its result's 'ios' counts the
+I/Os from that moment on: the CPU per I/O covers the measured time only, as the fio rows' does."""
 import json
 import os
+import subprocess
+import threading
+
+from . import daemon
 
 HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # benchmarks/harness
 DEFAULT = os.path.join(os.path.dirname(HARNESS_DIR), "vhost-user-blk-fe")
 
 
+MEASURING = '{"event":"measuring"}'
+
+
 class FrontEndError(Exception):
     pass
+
+
+def run(argv, timeout, on_measuring):
+    """Runs the front end under the harness's process rules; calls on_measuring() (from a reader
+    thread) when it prints MEASURING. Returns (returncode or None on timeout, stdout, stderr) as
+    str, and whether the marker was seen."""
+    p = daemon.spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err, seen = [], [], []
+
+    def read_out():
+        for raw in p.stdout:
+            line = raw.decode("utf-8", "replace")
+            if not seen and line.strip() == MEASURING:
+                seen.append(True)
+                on_measuring()
+            out.append(line)
+
+    readers = [threading.Thread(target=read_out, daemon=True),
+               threading.Thread(target=lambda: err.append(p.stderr.read().decode("utf-8", "replace")),
+                                daemon=True)]
+    for t in readers:
+        t.start()
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        daemon.kill_tree(p)
+        p.wait()
+        rc = None
+    finally:
+        if p.poll() is None:
+            daemon.kill_tree(p)
+            p.wait()
+        for t in readers:
+            t.join(5)
+        daemon.forget(p)
+    return rc, "".join(out), "".join(err), bool(seen)
 
 
 def command(frontend, socket_path, rw, bs, iodepth, queues, runtime, ramp=0.0):
@@ -41,6 +85,6 @@ def parse(stdout):
         raise FrontEndError("front end: " + "; ".join(r["failures"]))
     if r.get("errors") or r.get("mismatches"):
         raise FrontEndError(f"front end: {r.get('errors')} I/O errors, {r.get('mismatches')} mismatches")
-    if not r.get("ios_total"):
-        raise FrontEndError("front end: no I/O completed")
+    if not r.get("ios_total") or not r.get("ios"):
+        raise FrontEndError("front end: no I/O completed in the measured time")
     return r

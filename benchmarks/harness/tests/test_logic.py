@@ -201,9 +201,21 @@ class CommandLineTest(unittest.TestCase):
         for bad, text in ((good.replace('"errors":0', '"errors":3'), "3 I/O errors"),
                           (good.replace('"failures":[]', '"failures":["queue 0: stalled"]'), "stalled"),
                           (good.replace('"ios_total":1000', '"ios_total":0'), "no I/O"),
+                          (good.replace('"ios":900', '"ios":0'), "no I/O"),
                           ("nothing\n", "no result")):
             with self.assertRaisesRegex(vhostfe.FrontEndError, text):
                 vhostfe.parse(bad)
+
+    def test_frontend_run_calls_back_at_the_marker(self):
+        events = []
+        script = ("echo setup >&2; echo '%s'; sleep 0.2; echo '{\"ios\":5,\"ios_total\":7}'; echo done >&2"
+                  % vhostfe.MEASURING)
+        rc, out, err, seen = vhostfe.run(["/bin/sh", "-c", script], 10, lambda: events.append(len(events)))
+        self.assertEqual((rc, seen, events), (0, True, [0]))
+        self.assertEqual(vhostfe.parse(out)["ios"], 5)
+        self.assertEqual(err, "setup\ndone\n")
+        rc, out, err, seen = vhostfe.run(["/bin/sh", "-c", "sleep 5"], 0.3, lambda: None)
+        self.assertEqual((rc, seen), (None, False))
 
     def test_a_daemon_without_the_export_driver_is_not_available(self):
         logs = []

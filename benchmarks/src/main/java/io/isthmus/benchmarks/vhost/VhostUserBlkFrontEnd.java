@@ -33,10 +33,11 @@ import java.util.Locale;
  *     [--ramp 0] [--size BYTES] [--number-ios N] [--verify] [--completion interrupt|poll] [--no-event-idx]
  *     [--json]
  * </pre>
- * Prints one summary line (and with {@code --json} one JSON object on stdout: {@code iops} and {@code mib_s}
- * over the measured time after {@code --ramp}, {@code ios_total} counting every completed I/O of the session,
- * for CPU per I/O). Exit status 0, 1 if any I/O failed, a read did not match or the back end misbehaved, 2 on a
- * usage error.
+ * Prints one summary line on stderr. With {@code --json}, stdout gets {@value #MEASURING} (flushed) the moment
+ * the measured time starts (after {@code --ramp}; a harness snapshots the daemon's CPU time then), and at the end
+ * one JSON object: {@code ios}, {@code iops} and {@code mib_s} count the measured time (and the requests still in
+ * flight at its end), {@code ios_total} every completed I/O of the session. Exit status 0, 1 if any I/O failed, a
+ * read did not match or the back end misbehaved, 2 on a usage error.
  *
  * <p>Thread use: the main thread does the set-up and tear-down; each queue's worker only touches its queue.
  * Memory: the shared region is mapped here and unmapped at exit (after the back end's rings are stopped).
@@ -45,6 +46,8 @@ public final class VhostUserBlkFrontEnd {
     /** Guest physical address of the shared region (any value; not 0, so that a zero address stays invalid). */
     private static final long GPA_BASE = 1L << 32;
     private static final int CONFIG_BYTES = VirtioBlkConfig.NUM_QUEUES + 2;
+    /** The line {@code --json} prints when the measured time starts. */
+    static final String MEASURING = "{\"event\":\"measuring\"}";
 
     static final class Options {
         String socket;
@@ -117,7 +120,10 @@ public final class VhostUserBlkFrontEnd {
         }
         Result r;
         try {
-            r = run(o, System.err);
+            r = run(o, System.err, o.json ? () -> {
+                System.out.println(MEASURING);
+                System.out.flush();
+            } : () -> {});
         } catch (IOException | RuntimeException e) {
             System.err.println("vhost-user-blk-fe: " + e.getMessage());
             System.exit(1);
@@ -227,8 +233,11 @@ public final class VhostUserBlkFrontEnd {
         }
     }
 
-    /** Connects, sets up, runs the queues and tears down; {@code log} gets the set-up notes. */
-    static Result run(Options o, PrintStream log) throws IOException {
+    /**
+     * Connects, sets up, runs the queues and tears down; {@code log} gets the set-up notes, {@code measuring} runs
+     * on this thread when the ramp is over (or the queues ended before it).
+     */
+    static Result run(Options o, PrintStream log, Runnable measuring) throws IOException {
         List<Integer> fds = new ArrayList<>();
         long mapAddr = 0;
         long mapLen = 0;
@@ -371,13 +380,18 @@ public final class VhostUserBlkFrontEnd {
                 DriverQueue dq = queues[q];
                 threads[q] = Thread.ofPlatform().name("vq" + q).start(() -> dq.run(rampEnd, deadline, stall));
             }
-            for (Thread t : threads) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted");
+            try {
+                for (long left = rampEnd - System.nanoTime(); left > 0 && anyAlive(threads);
+                        left = rampEnd - System.nanoTime()) {
+                    Thread.sleep(Math.max(1, Math.min(20, left / 1_000_000)));
                 }
+                measuring.run();
+                for (Thread t : threads) {
+                    t.join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
             }
             long end = System.nanoTime();
 
@@ -418,6 +432,15 @@ public final class VhostUserBlkFrontEnd {
                 Posix.close(fd);
             }
         }
+    }
+
+    private static boolean anyAlive(Thread[] threads) {
+        for (Thread t : threads) {
+            if (t.isAlive()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int eventfd(List<Integer> fds) throws IOException {

@@ -74,7 +74,7 @@ class VhostUserBlkFrontEndTest {
         a.addAll(List.of(args));
         ByteArrayOutputStream notes = new ByteArrayOutputStream();
         VhostUserBlkFrontEnd.Result r = VhostUserBlkFrontEnd.run(VhostUserBlkFrontEnd.parse(a.toArray(String[]::new)),
-                new PrintStream(notes, true, StandardCharsets.UTF_8));
+                new PrintStream(notes, true, StandardCharsets.UTF_8), () -> {});
         System.err.print(notes.toString(StandardCharsets.UTF_8));
         System.err.println(r.summary());
         assertTrue(qsd.p.isAlive(), "qemu-storage-daemon exited");
