@@ -220,7 +220,7 @@ final class DriverQueue {
         headers.set(LE_LONG, (long) VirtioBlk.OUTHDR_SIZE * s + 8, offset >>> VirtioBlk.SECTOR_BITS);
         status.set(ValueLayout.JAVA_BYTE, s, STATUS_PENDING);
         if (work.verify && work.write()) {
-            Pattern.fill(data.asSlice((long) bs * s, bs), offset);
+            Pattern.fill(data, (long) bs * s, bs, offset);
         }
         avail.set(LE_SHORT, 4 + 2L * (availIdx & (size - 1)), (short) (DESC_PER_REQUEST * s));
         availIdx = (availIdx + 1) & 0xFFFF;
@@ -280,7 +280,7 @@ final class DriverQueue {
                             + " for " + (work.write() ? "write" : "read") + " at offset " + slotOffset[s]);
                 }
             } else if (work.verify && !work.write()
-                    && !Pattern.check(data.asSlice((long) bs * s, bs), slotOffset[s])) {
+                    && !Pattern.check(data, (long) bs * s, bs, slotOffset[s])) {
                 mismatches++;
             }
             if (!stopping && work.more(submitted)) {

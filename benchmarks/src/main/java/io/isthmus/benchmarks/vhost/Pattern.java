@@ -20,17 +20,17 @@ public final class Pattern {
         return x ^ (x >>> 31);
     }
 
-    /** Fills {@code buf} (a multiple of 8 bytes) with the pattern of the device bytes at {@code offset}. */
-    static void fill(MemorySegment buf, long offset) {
-        for (long i = 0; i < buf.byteSize(); i += 8) {
-            buf.set(WORD, i, word(offset + i));
+    /** Fills {@code len} bytes (a multiple of 8) of {@code buf} at {@code at} with the device's at {@code offset}. */
+    static void fill(MemorySegment buf, long at, long len, long offset) {
+        for (long i = 0; i < len; i += 8) {
+            buf.set(WORD, at + i, word(offset + i));
         }
     }
 
-    /** True if {@code buf} holds the pattern of the device bytes at {@code offset}. */
-    static boolean check(MemorySegment buf, long offset) {
-        for (long i = 0; i < buf.byteSize(); i += 8) {
-            if (buf.get(WORD, i) != word(offset + i)) {
+    /** True if {@code len} bytes of {@code buf} at {@code at} hold the pattern of the device bytes at {@code offset}. */
+    static boolean check(MemorySegment buf, long at, long len, long offset) {
+        for (long i = 0; i < len; i += 8) {
+            if (buf.get(WORD, at + i) != word(offset + i)) {
                 return false;
             }
         }
