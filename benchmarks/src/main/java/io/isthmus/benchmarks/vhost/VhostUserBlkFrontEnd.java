@@ -187,8 +187,8 @@ public final class VhostUserBlkFrontEnd {
         if (o.bs < VirtioBlk.SECTOR_SIZE || o.bs % VirtioBlk.SECTOR_SIZE != 0 || o.bs > (64 << 20)) {
             throw new IllegalArgumentException("--bs must be a multiple of 512 up to 64M");
         }
-        if (o.depth < 1 || DriverQueue.sizeFor(o.depth) > VhostUser.MAX_QUEUE_SIZE) {
-            throw new IllegalArgumentException("--depth must be 1.." + VhostUser.MAX_QUEUE_SIZE / 4);
+        if (o.depth < 1 || o.depth > VhostUser.MAX_QUEUE_SIZE / 3) { // three descriptors per request
+            throw new IllegalArgumentException("--depth must be 1.." + VhostUser.MAX_QUEUE_SIZE / 3);
         }
         if (!Workload.validRw(o.rw)) {
             throw new IllegalArgumentException("--rw takes randread, randwrite, read or write");
