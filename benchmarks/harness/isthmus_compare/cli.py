@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from . import daemon, deps, runner, servers as srv, table, workloads as wl
+from . import daemon, deps, runner, servers as srv, table, vhostfe, workloads as wl
 
 HARNESS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # benchmarks/harness
 REPO_ROOT = os.path.dirname(os.path.dirname(HARNESS_DIR))
@@ -58,6 +58,9 @@ def parse_args(argv):
     p.add_argument("--isthmus", default=os.path.join(REPO_ROOT, "bin", "isthmus"), help="the Isthmus launcher")
     p.add_argument("--qsd", default="qemu-storage-daemon", help="the qemu-storage-daemon binary")
     p.add_argument("--nbdkit", default="nbdkit", help="the nbdkit binary")
+    p.add_argument("--frontend", default=vhostfe.DEFAULT,
+                   help="the userspace vhost-user-blk front end for the vhost-user-blk workloads "
+                        "(default benchmarks/vhost-user-blk-fe, which builds the benchmarks jar when stale)")
     p.add_argument("--json", help="where to write the JSON result (default benchmarks/results/compare-DATE.json)")
     p.add_argument("--tmpdir", default=None, help="parent of the run's temporary directory (default: system temp)")
     p.add_argument("--keep-tmp", action="store_true", help="keep the run's temporary directory (logs)")
@@ -177,6 +180,24 @@ def preflight(servers, run, run_dir):
     return versions
 
 
+def build_frontend(a, chosen, settings):
+    """Builds the vhost-user-blk front end once (its launcher builds the benchmarks jar when stale)
+    if a vhost-user-blk workload is selected; a failure is recorded against those workloads."""
+    if not any(w.kind == "vhost" for w in chosen):
+        return None
+    log(f"compare: {a.frontend} --build (the vhost-user-blk front end; builds the benchmarks jar when stale)")
+    try:
+        r = subprocess.run([a.frontend, "--build"], capture_output=True, text=True, timeout=1200)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        settings.frontend_error = (f"the vhost-user-blk front end cannot run: {e}", [])
+        return None
+    if r.returncode != 0:
+        settings.frontend_error = (f"the vhost-user-blk front end could not be built (exit {r.returncode})",
+                                   (r.stdout + r.stderr).strip().splitlines()[-15:])
+        return None
+    return r.stdout.strip().splitlines()[-1] if r.stdout.strip() else a.frontend
+
+
 def needed_tools(server_names, workloads):
     tools = []
     if any(w.kind == "fio" for w in workloads):
@@ -226,7 +247,7 @@ def main(argv=None):
     settings = runner.Settings(rounds=a.rounds, runtime=a.runtime, warmup=a.warmup, idle_settle=a.idle_settle,
                                warmup_each=not a.quick,
                                iothreads=a.iothreads, image_size=a.image_size_bytes,
-                               start_timeout=a.start_timeout)
+                               start_timeout=a.start_timeout, frontend=a.frontend)
     runner.install_signal_handlers()
     daemon.become_subreaper()
     t0 = time.monotonic()
@@ -238,6 +259,9 @@ def main(argv=None):
     try:
         try:
             versions = preflight(server_objs, run, run_dir)
+            versions["vhost_user_blk_frontend"] = build_frontend(a, chosen, settings)
+            if settings.frontend_error:
+                log(f"compare: {settings.frontend_error[0]}")
             for name, (msg, _) in run.unavailable.items():
                 log(f"compare: {name} cannot run: {msg}")
             run.run()
@@ -266,7 +290,18 @@ def main(argv=None):
           "nbdkit, ceiling); startup-greeting of nbdkit/ceiling is time to pidfile (no QMP)."
           + (" qcow2alloc: a new empty qcow2 image per daemon start; the measured run is one seeded random "
              "4k write per cluster of the image's last 15/16 (about 63% of them allocate)."
-             if any(w.setup.fresh_image for w in chosen) else ""))
+             if any(w.setup.fresh_image for w in chosen) else "")
+          + (" vhost-user-blk: the userspace front end (benchmarks/vhost-user-blk-fe), QD32 per queue, one "
+             "thread per queue, completions by call eventfd; its ramp (the warm-up) "
+             "precedes the measured time in the same session; the -2q rows: Isthmus with an IoThread per queue, QSD with its one IoThread."
+             if any(w.kind == "vhost" for w in chosen) else ""))
+    reasons = {}
+    for wname, by_server in run.skipped.items():
+        for server, why in by_server.items():
+            reasons.setdefault((server, why), []).append(wname)
+    for (server, why), wnames in reasons.items():
+        if why.startswith("not available"):
+            print(f"{server}: {why}: {', '.join(wnames)}")
     if run.failures:
         print()
         print(table.render_failures(run.failures))

@@ -8,10 +8,13 @@ import subprocess
 import sys
 import time
 
-from . import daemon, fio, procfs, servers as srv, stats
+from . import daemon, fio, procfs, servers as srv, stats, vhostfe
 from .workloads import QCOW2_ALLOC_WARM_PART, QCOW2_CLUSTER
 
 MiB = 1 << 20
+# What a daemon without a vhost-user-blk export driver says (QEMU's text for an unknown export type): the
+# setup is then reported as not available for it instead of failing every round.
+NO_EXPORT_DRIVER = "No driver found for the requested export type"
 
 
 class Interrupted(BaseException):
@@ -112,6 +115,8 @@ class Settings:
         self.fio = "fio"
         self.nbdcopy = "nbdcopy"
         self.qemu_img = "qemu-img"
+        self.frontend = vhostfe.DEFAULT
+        self.frontend_error = None  # (message, log tail) when the front end cannot be built
         self.__dict__.update(kw)
 
 
@@ -130,6 +135,7 @@ class Runner:
         self.skipped = {}                          # workload -> server -> why it cannot serve it
         self.setup_errors = {}                     # Setup -> (message, log tail): image not made
         self.starts = 0
+        self.no_driver = {}                        # (server, transport) -> why: the daemon lacks that export
         self.command_lines = {}                    # server -> setup key -> argv (first start)
         self.start_times = []
 
@@ -168,7 +174,7 @@ class Runner:
                 os.unlink(self.image)
         setups = []
         for w in runnable:
-            if w.kind in ("fio", "nbdcopy") and w.setup not in setups:
+            if w.kind in ("fio", "nbdcopy", "vhost") and w.setup not in setups:
                 setups.append(w.setup)
         startup = [w for w in runnable if w.kind == "startup"]
         for rnd in range(1, self.s.rounds + 1):
@@ -176,7 +182,7 @@ class Runner:
                 for sv in self.servers:
                     self.run_startup(sv, startup, rnd)
             for setup in setups:
-                group = [w for w in runnable if w.setup == setup and w.kind in ("fio", "nbdcopy")]
+                group = [w for w in runnable if w.setup == setup and w.kind in ("fio", "nbdcopy", "vhost")]
                 for sv in self.servers:
                     self.run_group(sv, setup, group, rnd)
 
@@ -219,7 +225,7 @@ class Runner:
         return r
 
     def run_group(self, sv, setup, group, rnd):
-        why_not = sv.cannot_serve(setup)
+        why_not = sv.cannot_serve(setup) or self.no_driver.get((sv.name, setup.transport))
         if why_not:
             for w in group:
                 self.skipped.setdefault(w.name, {})[sv.name] = why_not
@@ -237,6 +243,8 @@ class Runner:
                         self._record(w, sv.name, rnd, False, message=last[0], log_tail=last[1])
                         continue
                     got = self._start(sv, setup)
+                    if not isinstance(got, srv.Running) and self._lacks_export(sv, setup, got, group, rnd):
+                        return
                     if not isinstance(got, srv.Running):
                         start_failures += 1
                         last = got
@@ -250,6 +258,18 @@ class Runner:
             if running is not None:
                 running.stop()
 
+    def _lacks_export(self, sv, setup, failure, group, rnd):
+        """A vhost-user-blk setup the daemon refused because it has no such export driver: the
+        setup (and every later one of that export type) is not available for it, not a failure."""
+        if not setup.vhost or not any(NO_EXPORT_DRIVER in line for line in [failure[0]] + list(failure[1])):
+            return False
+        why = f"not available: {sv.name} has no {setup.transport} export in this build ('{NO_EXPORT_DRIVER}')"
+        self.no_driver[(sv.name, setup.transport)] = why
+        for w in group:
+            self.skipped.setdefault(w.name, {})[sv.name] = why
+        self.log(f"compare: {sv.name} skips {setup.key}: {why}")
+        return True
+
     # -- one measurement -------------------------------------------------------------------------
 
     def _died(self, w, running, rnd, during):
@@ -261,6 +281,8 @@ class Runner:
         name = running.server.name
         if w.kind == "fio":
             rec = self.measure_fio(w, running, rnd)
+        elif w.kind == "vhost":
+            rec = self.measure_vhost(w, running, rnd)
         else:
             rec = self.measure_nbdcopy(w, running, rnd)
         if rec is not None and rec["ok"]:
@@ -339,6 +361,52 @@ class Runner:
             summary["allocating_share"] = round((size1 - size0) / QCOW2_CLUSTER / summary["ios"], 3)
         return self._record(w, running.server.name, rnd, True, value=value, cpu_s=cpu1 - cpu0,
                             ops=summary["ios"], peak_rss=peak, raw=summary)
+
+    def measure_vhost(self, w, running, rnd):
+        """The userspace front end on the export's socket, one session: --ramp (the warm-up time)
+        first, unmeasured; the daemon's CPU time and peak RSS are taken from the moment the front end
+        says its measured time starts to its exit, and divided by the I/Os it counted from then."""
+        name = running.server.name
+        if self.s.frontend_error:
+            return self._record(w, name, rnd, False, message=self.s.frontend_error[0],
+                                log_tail=self.s.frontend_error[1])
+        sock = running.ctx.vhost_socket
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock):
+            if not running.alive():
+                self._died(w, running, rnd, "its start")
+                return self.records[w.name][name][-1]
+            if time.monotonic() > deadline:
+                return self._record(w, name, rnd, False, message=f"no vhost-user-blk socket {sock} after 10 s",
+                                    log_tail=running.log_tail(10))
+            time.sleep(0.01)
+        ramp = max(0.0, self.s.warmup)
+        argv = vhostfe.command(self.s.frontend, sock, w.rw, w.bs, w.iodepth, w.setup.queues, self.s.runtime, ramp)
+        cpu = []
+
+        def measuring():
+            procfs.reset_peak_rss(running.pid)
+            cpu.append(procfs.tree_cpu_seconds(running.pid))
+
+        rc, out, err, seen = vhostfe.run(argv, self.s.runtime + ramp + 120, measuring)
+        cpu1 = procfs.tree_cpu_seconds(running.pid)
+        peak = procfs.tree_memory(running.pid, "VmHWM")
+        if rc != 0:
+            self._client_failed(w, running, rnd, "vhost-user-blk-fe", rc, err.encode())
+            return self.records[w.name][name][-1]
+        try:
+            if not seen:
+                raise vhostfe.FrontEndError("the front end never said that its measured time started")
+            r = vhostfe.parse(out)
+        except vhostfe.FrontEndError as e:
+            tail = [f"[vhost-user-blk-fe] {line}" for line in err.splitlines()[-8:]]
+            return self._record(w, name, rnd, False, message=str(e), log_tail=tail)
+        cpu0 = cpu[0] if cpu else None
+        if cpu0 is None or cpu1 is None or not running.alive():
+            self._died(w, running, rnd, w.name)
+            return self.records[w.name][name][-1]
+        value = r["iops"] if w.unit == "IOPS" else r["mib_s"]
+        return self._record(w, name, rnd, True, value=value, cpu_s=cpu1 - cpu0, ops=r["ios"], peak_rss=peak, raw=r)
 
     def nbdcopy_warm_up_command(self, uri):
         """The unmeasured warm-up before a copy, as fio workloads get one: nbdcopy's own pattern (256 KiB

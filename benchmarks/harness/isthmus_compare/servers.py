@@ -9,7 +9,13 @@ runs in an IoThread (blockdev-nbd.c nbd_blockdev_client_closed: Assertion
 `qemu_in_main_thread() && nbd_server' failed); --qsd-iothread one gives it one anyway.
 nbdkit (null or file plugin) and the do-nothing 'ceiling' server are references; their
 readiness is their pidfile (written once the socket listens). They serve no qcow2 image, so the
-qcow2 setups are skipped for them (n/a in the table)."""
+qcow2 setups are skipped for them (n/a in the table), and they speak NBD only, so the
+vhost-user-blk setups are skipped for them too.
+
+vhost-user-blk setups: no --nbd-server; the export is type=vhost-user-blk on a UNIX socket with
+num-queues from the setup. With two queues (Setup.iothreads) Isthmus gets one IoThread per
+queue in the export's 'iothread' list; QSD 7.2 takes a single IoThread and serves every queue
+on it, so it gets one (its NBD abort on client disconnect does not concern vhost-user-blk)."""
 import json
 import os
 import shutil
@@ -55,6 +61,10 @@ class StartContext:
     @property
     def log(self):
         return os.path.join(self.run_dir, self.tag + ".log")
+
+    @property
+    def vhost_socket(self):
+        return os.path.join(self.run_dir, self.tag + ".vhost")
 
     @property
     def uri(self):
@@ -111,21 +121,15 @@ class QemuStyle(Server):
 
     def argv(self, ctx):
         s = ctx.setup
+        if s.vhost:
+            return self.vhost_argv(ctx)
         a = [self.binary]
         n_io = 0
         if s.iothreads and (self.iothread_list or self.single_iothread):
             n_io = max(1, ctx.iothreads) if self.iothread_list else 1
             for i in range(n_io):
                 a += ["--object", f"iothread,id=io{i}"]
-        if s.backend == "null":
-            a += ["--blockdev", f"driver=null-co,node-name={EXPORT},size={ctx.image_size}"]
-        elif s.backend == "file":
-            a += ["--blockdev", f"driver=file,node-name={EXPORT},filename={ctx.image.replace(',', ',,')}"]
-        elif s.backend in ("qcow2", "qcow2alloc"):
-            a += ["--blockdev", f"driver=qcow2,node-name={EXPORT},file.driver=file,"
-                                f"file.filename={ctx.image.replace(',', ',,')}"]
-        else:
-            raise ValueError(f"backend {s.backend!r}")
+        a = self.blockdev(a, ctx)
         if s.transport == "unix":
             a += ["--nbd-server", f"addr.type=unix,addr.path={ctx.nbd_socket}"]
         else:
@@ -143,8 +147,48 @@ class QemuStyle(Server):
               "--monitor", "chardev=qmp0"]
         return a
 
+    def vhost_argv(self, ctx):
+        """A vhost-user-blk export of the node on ctx.vhost_socket, num-queues from the setup."""
+        s = ctx.setup
+        a = [self.binary]
+        n_io = (s.queues if self.iothread_list else 1) if s.iothreads else 0
+        for i in range(n_io):
+            a += ["--object", f"iothread,id=io{i}"]
+        a = self.blockdev(a, ctx)
+        if n_io > 1:
+            export = {"type": "vhost-user-blk", "id": "exp0", "node-name": EXPORT,
+                      "addr": {"type": "unix", "path": ctx.vhost_socket}, "writable": not s.readonly,
+                      "num-queues": s.queues, "iothread": [f"io{i}" for i in range(n_io)]}
+            a += ["--export", json.dumps(export, separators=(",", ":"))]
+        else:
+            e = (f"type=vhost-user-blk,id=exp0,node-name={EXPORT},addr.type=unix,"
+                 f"addr.path={ctx.vhost_socket.replace(',', ',,')},writable={'off' if s.readonly else 'on'},"
+                 f"num-queues={s.queues}")
+            if n_io == 1:
+                e += ",iothread=io0"
+            a += ["--export", e]
+        a += ["--chardev", f"socket,id=qmp0,path={ctx.qmp_socket},server=on,wait=off",
+              "--monitor", "chardev=qmp0"]
+        return a
+
+    @staticmethod
+    def blockdev(a, ctx):
+        s = ctx.setup
+        if s.backend == "null":
+            a += ["--blockdev", f"driver=null-co,node-name={EXPORT},size={ctx.image_size}"]
+        elif s.backend == "file":
+            a += ["--blockdev", f"driver=file,node-name={EXPORT},filename={ctx.image.replace(',', ',,')}"]
+        elif s.backend in ("qcow2", "qcow2alloc"):
+            a += ["--blockdev", f"driver=qcow2,node-name={EXPORT},file.driver=file,"
+                                f"file.filename={ctx.image.replace(',', ',,')}"]
+        else:
+            raise ValueError(f"backend {s.backend!r}")
+        return a
+
 
 def _raw_only(server, setup):
+    if setup.vhost:
+        return f"{server.name} speaks NBD only (no vhost-user-blk)"
     if setup.backend in ("null", "file"):
         return None
     return f"{server.name} serves null and raw file setups only, not {setup.backend}"
@@ -246,7 +290,8 @@ class Running:
             self.qmp.close()
             self.qmp = None
         daemon.terminate(self.popen)
-        for path in [self.ctx.nbd_socket, self.ctx.qmp_socket, self.ctx.pidfile] + self.ctx.scratch:
+        for path in [self.ctx.nbd_socket, self.ctx.vhost_socket, self.ctx.qmp_socket, self.ctx.pidfile] \
+                + self.ctx.scratch:
             try:
                 os.unlink(path)
             except OSError:

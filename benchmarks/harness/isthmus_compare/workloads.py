@@ -11,18 +11,25 @@ BACKENDS = {
     "qcow2": "a fully allocated qcow2 image (64 KiB clusters) converted from the dense file once per run",
     "qcow2alloc": "an empty qcow2 image of the same size (64 KiB clusters), new for every daemon start",
 }
+VHOST = "vhost-user-blk"           # the transport of the vhost-user-blk setups
 QCOW2_BACKENDS = ("qcow2", "qcow2alloc")
 QCOW2_CLUSTER = 64 << 10
 
 
 @dataclass(frozen=True)
 class Setup:
-    """How the daemon is started: transport of the NBD server, backend of the export, whether
-    the export runs on IoThreads (the multi-connection workloads), read-only or writable."""
-    transport: str = "unix"        # unix | tcp
+    """How the daemon is started: transport of the NBD server (or a vhost-user-blk export instead),
+    backend of the export, whether the export runs on IoThreads (the multi-connection and
+    multi-queue workloads), read-only or writable, and the vhost-user-blk export's num-queues."""
+    transport: str = "unix"        # unix | tcp | vhost-user-blk
     backend: str = "null"          # see BACKENDS
     iothreads: bool = False
     readonly: bool = False
+    queues: int = 1                # vhost-user-blk only
+
+    @property
+    def vhost(self):
+        return self.transport == VHOST
 
     @property
     def fresh_image(self):
@@ -32,18 +39,18 @@ class Setup:
     @property
     def key(self):
         return "-".join([self.transport, self.backend] + (["iothreads"] if self.iothreads else [])
-                        + (["ro"] if self.readonly else []))
+                        + (["ro"] if self.readonly else []) + ([f"{self.queues}q"] if self.vhost else []))
 
 
 @dataclass(frozen=True)
 class Workload:
     name: str
-    kind: str                      # fio | nbdcopy | startup | pending
+    kind: str                      # fio | nbdcopy | vhost | startup | pending
     setup: Setup = field(default_factory=Setup)
     rw: str = ""
     bs: str = ""
     iodepth: int = 1
-    jobs: int = 1
+    jobs: int = 1                  # fio jobs (NBD connections); vhost: queues
     unit: str = ""                 # what the median column holds
     higher_is_better: bool = True
     ops_unit: str = "I/O"          # CPU time is reported per one of these
@@ -81,6 +88,13 @@ QCOW2_ALLOC_PATTERNS = [
 ]
 QCOW2_ALLOC_WARM_PART = 16
 CONNECTIONS = 4
+# vhost-user-blk through the userspace front end (benchmarks/vhost-user-blk-fe), QD32 on every queue; the
+# 2-queue rows run the export on IoThreads (Isthmus: a list of 2, one per queue; QSD 7.2: its one IoThread)
+VHOST_PATTERNS = [
+    ("randread-4k-qd32", "randread", "4k", 32, "IOPS"),
+    ("randwrite-4k-qd32", "randwrite", "4k", 32, "IOPS"),
+]
+VHOST_QUEUES = (1, 2)
 
 
 def all_workloads():
@@ -108,9 +122,12 @@ def all_workloads():
                                        "(fio io_uring O_DIRECT on the mount; add them in workloads.py/runner.py)"))
     out.append(Workload("fuse-file-randwrite-4k-qd32", "pending", Setup("fuse", "file"), unit="IOPS",
                         pending_reason="FUSE export workloads are not implemented in the harness yet"))
-    out.append(Workload("vhost-user-blk-null-randread-4k-qd32", "pending", Setup("vhost-user-blk", "null"),
-                        unit="IOPS", pending_reason="vhost-user-blk workloads need the userspace front end "
-                                                    "(benchmarks load generator), not available yet"))
+    for backend in ("null", "file"):
+        for queues in VHOST_QUEUES:
+            setup = Setup(VHOST, backend, iothreads=queues > 1, queues=queues)
+            for suffix, rw, bs, qd, unit in VHOST_PATTERNS:
+                name = f"{VHOST}-{backend}-{suffix}" + (f"-{queues}q" if queues > 1 else "")
+                out.append(Workload(name, "vhost", setup, rw, bs, qd, queues, unit))
     return out
 
 

@@ -203,6 +203,38 @@ class Qcow2Test(HarnessCase):
         self.assert_nothing_left()
 
 
+class VhostUserBlkTest(HarnessCase):
+    def test_qsd_rows_and_a_daemon_without_the_export(self):
+        need("qemu-storage-daemon")
+        if not os.environ.get("ISTHMUS_FE_CLASSPATH"):
+            raise unittest.SkipTest("the vhost-user-blk front end's class path is not given (ISTHMUS_FE_CLASSPATH; "
+                                    "CompareHarnessTest sets it)")
+        wls = "vhost-user-blk-null-*,vhost-user-blk-file-randwrite-4k-qd32"
+        r = self.compare("--servers", "qsd,isthmus", "--isthmus", os.path.join(DATA, "fake-isthmus-no-vhost.sh"),
+                         "--workloads", wls, "--image-size", "16M", "--runtime", "0.3", "--warmup", "0.2",
+                         "--rounds", "1", timeout=180)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("vhost-user-blk-null-randread-4k-qd32", "vhost-user-blk-null-randwrite-4k-qd32",
+                     "vhost-user-blk-null-randread-4k-qd32-2q", "vhost-user-blk-null-randwrite-4k-qd32-2q",
+                     "vhost-user-blk-file-randwrite-4k-qd32"):
+            row = self.row(r.stdout, name)
+            self.assertRegex(row[2], r"^\d+\.\dk$", r.stdout)     # qsd measured
+            self.assertRegex(row[5], r"^\d+(\.\d+)?$", r.stdout)  # with its CPU per I/O
+            self.assertEqual(row[3:5] + row[6:8], ["n/a"] * 4, r.stdout)   # isthmus: not available
+        self.assertNotIn("FAILED", r.stdout)
+        self.assertIn("isthmus: not available: isthmus has no vhost-user-blk export", r.stdout)
+        with open(self.json) as f:
+            res = json.load(f)
+        rec = res["records"]["vhost-user-blk-null-randwrite-4k-qd32-2q"]["qsd"][0]
+        self.assertTrue(rec["ok"])
+        self.assertEqual((rec["raw"]["queues"], rec["raw"]["depth"], rec["raw"]["errors"]), (2, 32, 0))
+        self.assertEqual(rec["ops"], rec["raw"]["ios"])          # CPU per I/O over the measured time only
+        self.assertLess(rec["raw"]["ios"], rec["raw"]["ios_total"])   # the ramp's I/Os are not in it
+        self.assertGreater(rec["cpu_s"], 0)
+        self.assertIn("iothread,id=io0", res["daemon_command_lines"]["qsd"]["vhost-user-blk-null-iothreads-2q"])
+        self.assert_nothing_left()
+
+
 class CeilingTest(HarnessCase):
     def test_ceiling_serves_libnbd_clients(self):
         need("gcc", "fio", "nbdinfo")

@@ -4,7 +4,7 @@ import io
 import json
 import unittest
 
-from isthmus_compare import cli, deps, runner, servers, workloads as wl
+from isthmus_compare import cli, deps, runner, servers, vhostfe, workloads as wl
 
 
 class WorkloadsTest(unittest.TestCase):
@@ -24,8 +24,23 @@ class WorkloadsTest(unittest.TestCase):
                                  "nbd-unix-qcow2-randwrite-4k-qd32", "nbd-unix-qcow2-seqread-1m-qd4",
                                  "nbd-unix-qcow2alloc-randwrite-4k-qd32"])
         self.assertTrue(set(qcow2) <= set(wl.default_names()))
-        self.assertTrue(all(not w.available for w in ws if w.name.startswith(("fuse-", "vhost-user-blk-"))))
+        self.assertTrue(all(not w.available for w in ws if w.name.startswith("fuse-")))
         self.assertNotIn("fuse-file-randread-4k-qd32", wl.default_names())
+
+    def test_vhost_user_blk_rows(self):
+        vh = [w for w in wl.all_workloads() if w.kind == "vhost"]
+        self.assertEqual([w.name for w in vh], [
+            "vhost-user-blk-null-randread-4k-qd32", "vhost-user-blk-null-randwrite-4k-qd32",
+            "vhost-user-blk-null-randread-4k-qd32-2q", "vhost-user-blk-null-randwrite-4k-qd32-2q",
+            "vhost-user-blk-file-randread-4k-qd32", "vhost-user-blk-file-randwrite-4k-qd32",
+            "vhost-user-blk-file-randread-4k-qd32-2q", "vhost-user-blk-file-randwrite-4k-qd32-2q"])
+        for w in vh:
+            two = w.name.endswith("-2q")
+            self.assertTrue(w.available and w.setup.vhost)
+            self.assertEqual((w.setup.queues, w.jobs, w.setup.iothreads), (2, 2, True) if two else (1, 1, False))
+            self.assertEqual((w.bs, w.iodepth, w.unit), ("4k", 32, "IOPS"))
+            self.assertTrue(w.setup.key.endswith("-2q" if two else "-1q"))
+        self.assertTrue({w.name for w in vh} <= set(wl.default_names()))
 
     def test_select_globs_in_catalogue_order(self):
         got = [w.name for w in wl.select(["startup-*", "nbd-tcp-null-seq*"])]
@@ -145,6 +160,80 @@ class CommandLineTest(unittest.TestCase):
         for setup in (wl.Setup("unix", "null"), wl.Setup("tcp", "file", readonly=True)):
             self.assertIsNone(servers.Nbdkit("nbdkit").cannot_serve(setup))
             self.assertIsNone(servers.Ceiling("/r/ceiling").cannot_serve(setup))
+
+    def test_vhost_user_blk_command_lines(self):
+        qsd = servers.QemuStyle("qsd", "qemu-storage-daemon", iothread_list=False)
+        ist = servers.QemuStyle("isthmus", "/repo/bin/isthmus", iothread_list=True)
+        one = self.ctx(wl.Setup(wl.VHOST, "null", queues=1))
+        self.assertEqual(qsd.argv(one)[1:], ist.argv(one)[1:])
+        self.assertEqual(qsd.argv(one), [
+            "qemu-storage-daemon", "--blockdev", "driver=null-co,node-name=disk0,size=1073741824",
+            "--export", "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=/r/t-1.vhost,"
+                        "writable=on,num-queues=1",
+            "--chardev", "socket,id=qmp0,path=/r/t-1.qmp,server=on,wait=off", "--monitor", "chardev=qmp0"])
+        two = self.ctx(wl.Setup(wl.VHOST, "file", iothreads=True, queues=2), iothreads=4)
+        q = qsd.argv(two)
+        self.assertNotIn("--nbd-server", q)
+        self.assertIn("driver=file,node-name=disk0,filename=/r/dense.img", q)
+        self.assertEqual([q[i + 1] for i, x in enumerate(q) if x == "--object"], ["iothread,id=io0"])
+        self.assertTrue(q[q.index("--export") + 1].endswith(",num-queues=2,iothread=io0"))
+        # QSD gets its one IoThread here even when NBD setups give it none (--qsd-iothread none)
+        none = servers.QemuStyle("qsd", "q", iothread_list=False, single_iothread=False).argv(two)
+        self.assertEqual(none.count("--object"), 1)
+        i = ist.argv(two)
+        self.assertEqual([i[k + 1] for k, x in enumerate(i) if x == "--object"],
+                         ["iothread,id=io0", "iothread,id=io1"])   # one per queue, not --iothreads
+        export = json.loads(i[i.index("--export") + 1])
+        self.assertEqual(export, {"type": "vhost-user-blk", "id": "exp0", "node-name": "disk0",
+                                  "addr": {"type": "unix", "path": "/r/t-1.vhost"}, "writable": True,
+                                  "num-queues": 2, "iothread": ["io0", "io1"]})
+        for ref in (servers.Nbdkit("nbdkit"), servers.Ceiling("/r/ceiling")):
+            self.assertIn("NBD only", ref.cannot_serve(two.setup))
+
+    def test_frontend_command_and_result(self):
+        argv = vhostfe.command("/fe", "/r/t-1.vhost", "randwrite", "4k", 32, 2, 5.0, 1.0)
+        self.assertEqual(argv, ["/fe", "--socket", "/r/t-1.vhost", "--queues", "2", "--depth", "32", "--bs", "4k",
+                                "--rw", "randwrite", "--runtime", "5", "--ramp", "1", "--json"])
+        good = ('note\n{"tool":"vhost-user-blk-fe","ios":900,"ios_total":1000,"iops":180.5,"errors":0,'
+                '"mismatches":0,"ok":true,"failures":[]}\n')
+        r = vhostfe.parse(good)
+        self.assertEqual((r["iops"], r["ios_total"]), (180.5, 1000))
+        for bad, text in ((good.replace('"errors":0', '"errors":3'), "3 I/O errors"),
+                          (good.replace('"failures":[]', '"failures":["queue 0: stalled"]'), "stalled"),
+                          (good.replace('"ios_total":1000', '"ios_total":0'), "no I/O"),
+                          (good.replace('"ios":900', '"ios":0'), "no I/O"),
+                          ("nothing\n", "no result")):
+            with self.assertRaisesRegex(vhostfe.FrontEndError, text):
+                vhostfe.parse(bad)
+
+    def test_frontend_run_calls_back_at_the_marker(self):
+        events = []
+        script = ("echo setup >&2; echo '%s'; sleep 0.2; echo '{\"ios\":5,\"ios_total\":7}'; echo done >&2"
+                  % vhostfe.MEASURING)
+        rc, out, err, seen = vhostfe.run(["/bin/sh", "-c", script], 10, lambda: events.append(len(events)))
+        self.assertEqual((rc, seen, events), (0, True, [0]))
+        self.assertEqual(vhostfe.parse(out)["ios"], 5)
+        self.assertEqual(err, "setup\ndone\n")
+        rc, out, err, seen = vhostfe.run(["/bin/sh", "-c", "sleep 5"], 0.3, lambda: None)
+        self.assertEqual((rc, seen), (None, False))
+
+    def test_a_daemon_without_the_export_driver_is_not_available(self):
+        logs = []
+        r = runner.Runner(runner.Settings(), [], [], "/r", log=logs.append)
+        group = [w for w in wl.all_workloads() if w.setup == wl.Setup(wl.VHOST, "null", queues=1)]
+        ist = servers.QemuStyle("isthmus", "/repo/bin/isthmus", iothread_list=True)
+        failure = ("isthmus failed to start", ["isthmus: --export ...: " + runner.NO_EXPORT_DRIVER])
+        self.assertFalse(r._lacks_export(ist, wl.Setup("unix", "null"), failure, group, 1))
+        self.assertFalse(r._lacks_export(ist, group[0].setup, ("isthmus failed to start", ["other"]), group, 1))
+        self.assertTrue(r._lacks_export(ist, group[0].setup, failure, group, 1))
+        self.assertIn("not available", r.skipped[group[0].name]["isthmus"])
+        # every later vhost-user-blk setup is skipped without starting the daemon
+        two = wl.Setup(wl.VHOST, "file", iothreads=True, queues=2)
+        r.run_group(ist, two, [w for w in wl.all_workloads() if w.setup == two], 1)
+        self.assertEqual(r.starts, 0)
+        self.assertIn("not available", r.skipped["vhost-user-blk-file-randread-4k-qd32-2q"]["isthmus"])
+        s = runner.summarize(group, ["qsd", "isthmus"], {}, skipped=r.skipped)
+        self.assertIn("not available", s["rows"][0]["cells"]["isthmus"]["skipped"])
 
     def test_reference_servers(self):
         n = servers.Nbdkit("nbdkit").argv(self.ctx(wl.Setup("unix", "null")))

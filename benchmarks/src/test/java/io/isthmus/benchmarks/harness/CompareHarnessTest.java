@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
  * ratios, /proc parsing, fio JSON from a recorded sample, table rendering, command lines) and, when
  * integration tests are on, the harness end to end against qemu-storage-daemon and fio (a daemon
  * that fails to start, one that dies mid-run, SIGTERM and Ctrl-C leaving nothing behind, the
- * ceiling server). Skipped only when python3 is absent.
+ * ceiling server, the vhost-user-blk rows through the userspace front end on this test's class path).
+ * Skipped only when python3 is absent.
  */
 class CompareHarnessTest {
 
@@ -58,6 +59,9 @@ class CompareHarnessTest {
                 .redirectErrorStream(true);
         pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
         pb.environment().put("ISTHMUS_IT", System.getProperty("isthmus.it", "true"));
+        // the vhost-user-blk front end runs from this test's class path (no jar build inside a test)
+        pb.environment().put("ISTHMUS_FE_CLASSPATH",
+                System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         Process p = pb.start();
         String out;
         try {
