@@ -23,6 +23,7 @@ import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
+import io.isthmus.engine.export.vhostuser.VhostUserBlkExportDriver;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,7 @@ public final class Daemon {
         ExportManager exports = exportManager(graph, exportThreads, loop, events);
         NbdExportDriver nbd = new NbdExportDriver();
         exports.registerDriver(nbd);
+        exports.registerDriver(new VhostUserBlkExportDriver());
         // shutdown, phase 1 (quit, a signal): every export, then the NBD server; then the loop stops
         Shutdown shutdown = new Shutdown(loop, () -> {
             Shutdown.step(() -> exports.closeAll(null));
