@@ -37,12 +37,15 @@ final class VhostUserBlkExport extends BlockExport implements NodeListener, Ring
     /** Session thread: the front end being served, or null. */
     private VhostUserSession session;
     private boolean drained;
+    /** Requests answered per queue index, across sessions: each element written by its queue's IoThread only. */
+    final long[] requestsServed;
 
     VhostUserBlkExport(ExportOptions o, NodeAccess node, IoThread[] threads, ListeningSocket socket,
             int logicalBlockSize, int numQueues) {
         super(o, node, threads);
         this.logicalBlockSize = logicalBlockSize;
         this.numQueues = numQueues;
+        this.requestsServed = new long[numQueues];
         this.sessionThread = threads[0];
         this.capacitySectors = node.length() >>> VirtioBlk.SECTOR_BITS;
         this.acceptor = new RingAcceptor(socket, sessionThread, this, "vhost-user-blk");
@@ -58,6 +61,11 @@ final class VhostUserBlkExport extends BlockExport implements NodeListener, Ring
     IoThread queueThread(int index) {
         IoThread[] t = iothreads();
         return t[index % t.length];
+    }
+
+    /** Requests answered on queue {@code index} so far (tests and statistics; a racy read). */
+    long requestsServed(int index) {
+        return requestsServed[index];
     }
 
     /** Session thread: whether a front end is connected (tests, query). */

@@ -247,6 +247,7 @@ final class VirtioBlkQueue implements Completion {
             int len = s.request.finish();
             vq.addUsed(s.chain.head, len, s.chain.ringDescriptors);
             dirty = true;
+            device.export.requestsServed[index]++;
         }
         release(s);
         if (!flushScheduled) {
