@@ -107,14 +107,21 @@ final class VhostUserBlkExport extends BlockExport implements NodeListener, Ring
         unref();
     }
 
+    /** The listening socket is closed (and its file unlinked): the reference taken by requestShutdown goes. */
     @Override
     public void closed() {
+        unref();
     }
 
     // ---- lifecycle (control thread)
 
+    /**
+     * Stops listening and ends the session. A reference is held until the socket is closed, so the export is gone
+     * (and its id and path free again) only once the socket file is unlinked.
+     */
     @Override
     protected void requestShutdown() {
+        ref();
         sessionThread.execute(() -> {
             acceptor.close();
             if (session != null) {
