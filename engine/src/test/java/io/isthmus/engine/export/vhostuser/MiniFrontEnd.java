@@ -35,6 +35,7 @@ final class MiniFrontEnd implements AutoCloseable {
     private final VhostUserMessage m = new VhostUserMessage();
     private short availIdx;
     private boolean ready;
+    private boolean closed;
 
     /** Connects (the socket may wait in the export's backlog); {@link #setUp} makes it ready for I/O. */
     MiniFrontEnd(Path path) throws IOException {
@@ -236,6 +237,10 @@ final class MiniFrontEnd implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         Posix.close(sock);
         Posix.close(kick);
         Posix.close(call);
