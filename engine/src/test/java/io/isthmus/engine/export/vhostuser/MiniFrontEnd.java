@@ -91,6 +91,13 @@ final class MiniFrontEnd implements AutoCloseable {
         ready = true;
     }
 
+    /** Sends the memory table again (a front end's memory layout changed): the back end remaps a running queue. */
+    void resendMemTable() throws IOException {
+        m.regionCount = 1;
+        m.regions[0] = new MemoryRegionDescriptor(0, MEM, UADDR, 0);
+        send(VhostUser.SET_MEM_TABLE, memfd);
+    }
+
     /** The capacity in bytes, from the config space (GET_CONFIG). */
     long size() throws IOException {
         m.configOffset = 0;

@@ -162,4 +162,21 @@ class VhostUserBlkExportTest {
         }
         assertTrue(Files.exists(dir.resolve("o.sock")));
     }
+
+    @Test
+    void aRunningQueueMovesToANewMemoryTable() throws Exception {
+        manager.add(ExportArgs.of(members("m")));
+        try (MiniFrontEnd fe = new MiniFrontEnd(dir.resolve("m.sock"))) {
+            fe.setUp();
+            byte[] a = new byte[512];
+            java.util.Arrays.fill(a, (byte) 1);
+            fe.write(0, a);
+            fe.resendMemTable();
+            byte[] b = new byte[512];
+            java.util.Arrays.fill(b, (byte) 2);
+            fe.write(512, b);
+            assertArrayEquals(a, fe.read(0, 512), "served from the new mapping");
+            assertArrayEquals(b, fe.read(512, 512));
+        }
+    }
 }
