@@ -86,10 +86,13 @@ final class VirtioBlkDevice implements VhostUserDevice {
         return config.read(offset, dst, size);
     }
 
-    /** QEMU's vu_blk_set_config: only the wce byte may be written; it switches the write cache. */
+    /**
+     * QEMU's vu_blk_set_config: only the wce byte may be written, by the front end (a migration-type write is
+     * refused); it switches the write cache.
+     */
     @Override
     public int writeConfig(int offset, MemorySegment src, int size, int flags) {
-        if (offset != VirtioBlkConfig.WCE || size != 1) {
+        if (flags != VhostUser.CONFIG_TYPE_FRONTEND || offset != VirtioBlkConfig.WCE || size != 1) {
             return -22;
         }
         int wce = src.get(ValueLayout.JAVA_BYTE, 0) & 0xFF;
