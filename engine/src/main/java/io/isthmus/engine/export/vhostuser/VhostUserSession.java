@@ -2,7 +2,6 @@ package io.isthmus.engine.export.vhostuser;
 
 import io.isthmus.bindings.Cmsg;
 import io.isthmus.bindings.Errno;
-import io.isthmus.bindings.Fcntl;
 import io.isthmus.bindings.Posix;
 import io.isthmus.bindings.SysSocket;
 import io.isthmus.engine.loop.Completion;
@@ -73,10 +72,6 @@ final class VhostUserSession implements VhostUserChannel, Completion {
         this.export = export;
         this.thread = export.sessionThread;
         this.fd = fd;
-        int fl = Posix.fcntl(fd, Fcntl.F_GETFL, 0);
-        if (fl >= 0) {
-            Posix.fcntl(fd, Fcntl.F_SETFL, fl | Fcntl.O_NONBLOCK);
-        }
         buf = arena.allocate(VhostUserMessage.MAX_MESSAGE_SIZE, 8);
         msghdr = arena.allocate(SysSocket.msghdr);
         iov = arena.allocate(16, 8);

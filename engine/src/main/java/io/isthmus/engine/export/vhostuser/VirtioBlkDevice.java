@@ -209,7 +209,11 @@ final class VirtioBlkDevice implements VhostUserDevice {
     /** The session ended and every queue stopped: frees the queues' memory. */
     void close() {
         for (VirtioBlkQueue q : queues) {
-            q.thread.execute(q::close);
+            try {
+                q.thread.execute(q::close);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                q.close(); // the IoThread is stopping: nothing of the queue runs there any more
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.isthmus.engine.export.vhostuser;
 
 import io.isthmus.bindings.Errno;
+import io.isthmus.bindings.Poll;
 import io.isthmus.bindings.Posix;
 import io.isthmus.engine.export.NodeAccess;
 import io.isthmus.engine.loop.Completion;
@@ -29,6 +30,7 @@ final class VirtioBlkQueue implements Completion {
     private static final System.Logger LOG = System.getLogger(VirtioBlkQueue.class.getName());
     /** Requests in flight per queue at most (Linux's virtio-blk queue depth is the ring size, 128 or 256 in QEMU). */
     static final int MAX_SLOTS = 256;
+    private static final int TAG_READ = 0, TAG_POLL = 1;
 
     final int index;
     final IoThread thread;
@@ -161,7 +163,7 @@ final class VirtioBlkQueue implements Completion {
 
     private void armKick() {
         if (kickFd >= 0 && kickOp == -1 && !stopping) {
-            kickOp = thread.read(kickFd, kickBuf, 0, this, 0);
+            kickOp = thread.read(kickFd, kickBuf, 0, this, TAG_READ);
         }
     }
 
@@ -172,7 +174,16 @@ final class VirtioBlkQueue implements Completion {
             maybeStopped();
             return;
         }
-        if (res < 0 && res != -Errno.EINTR && res != -Errno.EAGAIN && res != -Errno.ECANCELED) {
+        if (tag == TAG_POLL) {
+            armKick();
+            return;
+        }
+        if (res == -Errno.EAGAIN) {
+            // front ends make their eventfds non-blocking: where the ring does not wait on them, poll first
+            kickOp = thread.poll(kickFd, Poll.POLLIN, this, TAG_POLL);
+            return;
+        }
+        if (res < 0 && res != -Errno.EINTR && res != -Errno.ECANCELED) {
             LOG.log(System.Logger.Level.WARNING, "vhost-user-blk queue " + index + ": kick read failed: "
                     + Errno.message(res));
             return;
