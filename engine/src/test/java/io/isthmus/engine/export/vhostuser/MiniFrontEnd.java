@@ -29,7 +29,7 @@ final class MiniFrontEnd implements AutoCloseable {
     private final int sock;
     private final int memfd;
     private final MemorySegment mem;
-    private final int kick;
+    private int kick;
     private final int call;
     private final MemorySegment msg = arena.allocate(VhostUserMessage.MAX_MESSAGE_SIZE, 8);
     private final VhostUserMessage m = new VhostUserMessage();
@@ -89,6 +89,23 @@ final class MiniFrontEnd implements AutoCloseable {
         send(VhostUser.SET_VRING_KICK, kick);
         state(VhostUser.SET_VRING_ENABLE, 1);
         ready = true;
+    }
+
+    /** Replaces the kick eventfd of the running queue (the back end restarts the queue on the new one). */
+    void replaceKick() throws IOException {
+        int old = kick;
+        kick = Posix.eventfd(0, SysEventfd.EFD_CLOEXEC | SysEventfd.EFD_NONBLOCK);
+        m.u64 = 0;
+        send(VhostUser.SET_VRING_KICK, kick);
+        Posix.close(old);
+    }
+
+    /** Stops the queue as QEMU does (SET_VRING_ENABLE 0, then GET_VRING_BASE) and returns the base. */
+    int stopQueue() throws IOException {
+        state(VhostUser.SET_VRING_ENABLE, 0);
+        m.vringIndex = 0;
+        m.vringNum = 0;
+        return request(VhostUser.GET_VRING_BASE).vringNum;
     }
 
     /** Sends the memory table again (a front end's memory layout changed): the back end remaps a running queue. */

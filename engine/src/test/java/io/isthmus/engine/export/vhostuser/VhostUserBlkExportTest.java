@@ -179,4 +179,18 @@ class VhostUserBlkExportTest {
             assertArrayEquals(b, fe.read(512, 512));
         }
     }
+
+    @Test
+    void aRestartedKickAndAStoppedQueueKeepTheirPlace() throws Exception {
+        manager.add(ExportArgs.of(members("k")));
+        try (MiniFrontEnd fe = new MiniFrontEnd(dir.resolve("k.sock"))) {
+            fe.setUp();
+            byte[] a = new byte[512];
+            java.util.Arrays.fill(a, (byte) 3);
+            fe.write(0, a);
+            fe.replaceKick(); // stop and restart on the new eventfd, from the base the stop reported
+            assertArrayEquals(a, fe.read(0, 512));
+            assertEquals(2, fe.stopQueue(), "GET_VRING_BASE after ENABLE 0: the next avail index");
+        }
+    }
 }
