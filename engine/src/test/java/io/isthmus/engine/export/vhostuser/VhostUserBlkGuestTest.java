@@ -39,11 +39,12 @@ import org.junit.jupiter.api.io.TempDir;
 class VhostUserBlkGuestTest {
     private static final int MIB = 1 << 20;
     private static final long SIZE = 64L * MIB;
-    /** 4 KiB random reads and writes with crc32c verification on the first 16 MiB, and the guest's uptime. */
+    /** 4 KiB random reads and writes with crc32c verification, 16 MiB per job, and the guest's uptime at the start. */
     static final String FIO = "echo fio-start-uptime=$(cut -d' ' -f1 /proc/uptime)\n"
             + "fio --name=randrw --filename=/dev/vda --ioengine=libaio --direct=1 --rw=randrw "
             + "--bs=4k --iodepth=16 --size=16M --runtime=20 --verify=crc32c --do_verify=1 --verify_fatal=1 "
-            + "--randrepeat=0 --eta=never --output-format=terse --terse-version=3 --numjobs=NJOBS --offset_increment=16M --group_reporting "
+            + "--randrepeat=0 --eta=never --output-format=terse --terse-version=3 --numjobs=NJOBS --offset_increment=16M "
+            + "--group_reporting "
             + ">/tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }\n"
             + "cut -d';' -f1-8 /tmp/fio.out\n";
 
