@@ -136,6 +136,14 @@ final class MiniFrontEnd implements AutoCloseable {
         io(VirtioBlk.T_OUT, offset, data.length);
     }
 
+    /** DISCARD or WRITE_ZEROES of one segment (the UNMAP flag for write-zeroes when {@code unmap}). */
+    void zeroOrDiscard(int type, long offset, int length, boolean unmap) throws IOException {
+        mem.set(VhostUser.LE_LONG, DATA, offset >> 9);
+        mem.set(VhostUser.LE_INT, DATA + 8, length >> 9);
+        mem.set(VhostUser.LE_INT, DATA + 12, unmap ? VirtioBlk.WRITE_ZEROES_FLAG_UNMAP : 0);
+        io(type, 0, 16);
+    }
+
     private void io(int type, long offset, int length) throws IOException {
         mem.set(VhostUser.LE_INT, HDR, type);
         mem.set(VhostUser.LE_INT, HDR + 4, 0);

@@ -193,4 +193,23 @@ class VhostUserBlkExportTest {
             assertEquals(2, fe.stopQueue(), "GET_VRING_BASE after ENABLE 0: the next avail index");
         }
     }
+
+    @Test
+    void writeZeroesAndDiscardReadBackAsZeroes() throws Exception {
+        manager.add(ExportArgs.of(members("z")));
+        try (MiniFrontEnd fe = new MiniFrontEnd(dir.resolve("z.sock"))) {
+            fe.setUp();
+            byte[] ones = new byte[8192];
+            java.util.Arrays.fill(ones, (byte) 0x55);
+            fe.write(65536, ones);
+            fe.zeroOrDiscard(VirtioBlk.T_WRITE_ZEROES, 65536, 4096, false);
+            fe.zeroOrDiscard(VirtioBlk.T_WRITE_ZEROES, 65536 + 4096, 4096, true);
+            assertArrayEquals(new byte[8192], fe.read(65536, 8192));
+            fe.write(131072, ones);
+            fe.zeroOrDiscard(VirtioBlk.T_DISCARD, 131072, 8192, false); // node discard=ignore: accepted, data kept
+            assertArrayEquals(ones, fe.read(131072, 8192));
+            assertThrows(java.io.IOException.class,
+                    () -> fe.zeroOrDiscard(VirtioBlk.T_DISCARD, 131072, 8192, true), "UNMAP on a discard: UNSUPP");
+        }
+    }
 }
