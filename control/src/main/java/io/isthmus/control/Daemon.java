@@ -24,6 +24,7 @@ import io.isthmus.engine.export.BlockGraphNodes;
 import io.isthmus.engine.export.ExportManager;
 import io.isthmus.engine.export.fuse.FuseExportDriver;
 import io.isthmus.engine.export.nbd.NbdExportDriver;
+import io.isthmus.engine.export.vhostuser.VhostUserBlkExportDriver;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +88,7 @@ public final class Daemon {
         NbdExportDriver nbd = new NbdExportDriver();
         exports.registerDriver(nbd);
         exports.registerDriver(new FuseExportDriver(loop::post)); // resizes run on the control loop
+        exports.registerDriver(new VhostUserBlkExportDriver());
         // shutdown, phase 1 (quit, a signal): every export, then the NBD server; then the loop stops
         Shutdown shutdown = new Shutdown(loop, () -> {
             Shutdown.step(() -> exports.closeAll(null));

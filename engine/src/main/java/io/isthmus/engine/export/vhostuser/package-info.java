@@ -18,6 +18,12 @@
  *   <li>{@link io.isthmus.engine.export.vhostuser.VirtioBlkRequest} and
  *       {@link io.isthmus.engine.export.vhostuser.VirtioBlkConfig}: virtio-blk as QEMU's vhost-user-blk server
  *       checks and describes it, producing block-layer operations with iovecs straight into guest memory.</li>
+ *   <li>The glue: {@link io.isthmus.engine.export.vhostuser.VhostUserBlkExportDriver} (the "vhost-user-blk" row of
+ *       the export-driver table, its options in {@link io.isthmus.engine.export.vhostuser.VhostUserBlkExportOptions}),
+ *       {@code VhostUserBlkExport} (the socket, one front end at a time, node events), {@code VhostUserSession} (the
+ *       channel over the socket on the first IoThread's ring), {@code VirtioBlkDevice} (start/stop of queues across
+ *       threads) and {@code VirtioBlkQueue}/{@code VirtioBlkSlot} (kick, pop, submit, complete on the queue's
+ *       IoThread).</li>
  * </ul>
  */
 package io.isthmus.engine.export.vhostuser;

@@ -1,0 +1,39 @@
+package io.isthmus.engine.export.vhostuser;
+
+import io.isthmus.engine.block.BlockGraph;
+import io.isthmus.engine.block.BlockOptions;
+import io.isthmus.engine.export.BlockGraphNodes;
+import io.isthmus.engine.export.ExportArgs;
+import io.isthmus.engine.export.ExportManager;
+import io.isthmus.engine.loop.IoThread;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Test-only daemon stand-in for {@link VhostUserBlkRestartTest}: exports the image in args[0] writable over
+ * vhost-user-blk on the socket args[1], prints "ready" and waits to be killed.
+ */
+public final class VhostUserKillTarget {
+    private VhostUserKillTarget() {}
+
+    public static void main(String[] args) throws Exception {
+        BlockGraph graph = new BlockGraph();
+        BlockOptions o = BlockOptions.of("file", "disk");
+        o.filename = args[0];
+        graph.add(o);
+        IoThread main = IoThread.start("kill-target");
+        ExportManager manager = new ExportManager(BlockGraphNodes.resolver(graph), n -> null, () -> main,
+                Runnable::run);
+        manager.registerDriver(new VhostUserBlkExportDriver());
+        Map<String, Object> m = new HashMap<>();
+        m.put("type", "vhost-user-blk");
+        m.put("id", "v");
+        m.put("node-name", "disk");
+        m.put("writable", true);
+        m.put("addr", Map.of("type", "unix", "path", args[1]));
+        manager.add(ExportArgs.of(m));
+        System.out.println("ready");
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+}
