@@ -41,14 +41,14 @@ class QapiShapeParityTest {
             + "dbus-vmstate, filter-buffer, filter-dump, filter-mirror, filter-redirector, filter-replay, "
             + "filter-rewriter, input-barrier, input-linux, main-loop, memory-backend-epc, memory-backend-file, "
             + "memory-backend-memfd, memory-backend-ram, pef-guest, pr-manager-helper, qtest, rng-builtin, rng-egd, "
-            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, throttle-group, "
+            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, "
             + "tls-cipher-suites, x-remote-object, x-vfio-user-server]",
         "variants missing: object-add.arg lacks [authz-pam, can-bus, can-host-socketcan, colo-compare, "
             + "cryptodev-backend, cryptodev-backend-builtin, cryptodev-backend-lkcf, cryptodev-vhost-user, "
             + "dbus-vmstate, filter-buffer, filter-dump, filter-mirror, filter-redirector, filter-replay, "
             + "filter-rewriter, input-barrier, input-linux, main-loop, memory-backend-epc, memory-backend-file, "
             + "memory-backend-memfd, memory-backend-ram, pef-guest, pr-manager-helper, qtest, rng-builtin, rng-egd, "
-            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, throttle-group, "
+            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, "
             + "tls-cipher-suites, x-remote-object, x-vfio-user-server]");
 
     private final Map<String, Map<String, Object>> ours = index(QapiSchema.load().introspect());
