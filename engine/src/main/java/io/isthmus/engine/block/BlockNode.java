@@ -119,6 +119,11 @@ public abstract class BlockNode {
     /** The image file name QEMU reports (a path, "null-co://", or a "json:{...}" description). */
     public abstract String filename();
 
+    /** The child a filter driver (throttle) passes everything to, whose image information it shows; else null. */
+    public BlockNode filteredChild() {
+        return null;
+    }
+
     /** QEMU's "json:" form of the options that define this node (without node-name), for filenames. */
     abstract String jsonOptions();
 

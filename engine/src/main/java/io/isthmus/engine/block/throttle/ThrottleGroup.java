@@ -28,6 +28,8 @@ public final class ThrottleGroup {
     final ThrottleMember[] tokens = new ThrottleMember[2];
     /** Whether some member's timer is armed, per direction (tg->any_timer_armed); guarded by {@link #lock}. */
     final boolean[] anyTimerArmed = new boolean[2];
+    /** Throttle nodes using the group; guarded by {@link #lock}. */
+    private int users;
     /** Fast path: no bucket has a rate, so nothing is throttled. Written under the lock. */
     volatile boolean enabled;
 
@@ -80,10 +82,42 @@ public final class ThrottleGroup {
     public int memberCount() {
         lock.lock();
         try {
-            return members.size();
+            return users;
         } finally {
             lock.unlock();
         }
+    }
+
+    /** A throttle node starts using the group (open). */
+    public void addUser() {
+        lock.lock();
+        try {
+            users++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A throttle node stopped using the group (close). */
+    public void removeUser() {
+        lock.lock();
+        try {
+            users--;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A node's member for requests on {@code thread} (made on the node's first request there). */
+    public ThrottleMember join(io.isthmus.engine.loop.IoThread thread, ThrottleMember.Resume resume) {
+        ThrottleMember m = new ThrottleMember(this, thread, resume);
+        register(m);
+        return m;
+    }
+
+    /** Whether any bucket has a rate; when none has, members with nothing queued skip the group. Any thread. */
+    public boolean enabled() {
+        return enabled;
     }
 
     void register(ThrottleMember m) {
