@@ -31,11 +31,11 @@ class QapiShapeParityTest {
         "enum subset: blockdev-add.arg.driver lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
             + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
             + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
-            + "snapshot-access, ssh, throttle, vdi, vhdx, vmdk, vpc, vvfat]",
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
         "variants missing: blockdev-add.arg lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
             + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
             + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
-            + "snapshot-access, ssh, throttle, vdi, vhdx, vmdk, vpc, vvfat]",
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
         "enum subset: object-add.arg.qom-type lacks [authz-pam, can-bus, can-host-socketcan, colo-compare, "
             + "cryptodev-backend, cryptodev-backend-builtin, cryptodev-backend-lkcf, cryptodev-vhost-user, "
             + "dbus-vmstate, filter-buffer, filter-dump, filter-mirror, filter-redirector, filter-replay, "
