@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * The blockdev group: blockdev-add (and so {@code --blockdev}, which {@link OptionHooks} routes here),
- * blockdev-del, query-named-block-nodes and block_resize over the engine's {@link BlockGraph} (the daemon's
+ * blockdev-del, query-named-block-nodes, query-blockstats ({@link BlockStats}) and block_resize over the engine's {@link BlockGraph} (the daemon's
  * one graph, where exports find their nodes too). Control thread only.
  */
 public final class BlockdevCommands implements CommandGroup {
@@ -45,6 +45,7 @@ public final class BlockdevCommands implements CommandGroup {
         });
         r.register("query-named-block-nodes", args -> queryNamedBlockNodes(graph, Boolean.TRUE.equals(args.get("flat"))));
         r.register("block_resize", this::blockResize);
+        r.register("query-blockstats", args -> BlockStats.query(graph, Boolean.TRUE.equals(args.get("query-nodes"))));
     }
 
     /** QEMU's deprecation warning for {@code "backing": ""} (keyval {@code backing=}), anywhere in the tree. */

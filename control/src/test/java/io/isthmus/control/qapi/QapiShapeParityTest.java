@@ -36,6 +36,14 @@ class QapiShapeParityTest {
             + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
             + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
             + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
+        "enum subset: query-blockstats.ret[].driver-specific.driver lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
+            + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
+            + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
+        "variants missing: query-blockstats.ret[].driver-specific lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
+            + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
+            + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
         "enum subset: object-add.arg.qom-type lacks [authz-pam, can-bus, can-host-socketcan, colo-compare, "
             + "cryptodev-backend, cryptodev-backend-builtin, cryptodev-backend-lkcf, cryptodev-vhost-user, "
             + "dbus-vmstate, filter-buffer, filter-dump, filter-mirror, filter-redirector, filter-replay, "
