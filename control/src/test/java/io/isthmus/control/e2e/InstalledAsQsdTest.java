@@ -80,6 +80,80 @@ class InstalledAsQsdTest {
                 + "Could not open '/nonexistent/x': No such file or directory\n", err);
     }
 
+    /**
+     * Proxmox VE's sequence for a VM's storage daemon (qemu-server's QSD.pm): start with --daemonize and
+     * --pidfile, the process check before every command (pid file, then argv[0] and --pidfile in
+     * /proc/PID/cmdline), a throttle-group and a throttle-topped drive tree, an NBD export, a live limits
+     * change, teardown, quit and the wait for exit, then a second start of the same daemon. The replies must be
+     * QSD's.
+     */
+    @Test
+    void proxmoxSequence() throws Exception {
+        List<Object> isthmus = proxmox(symlinkToLauncher());
+        if (Tools.onPath("qemu-storage-daemon")) {
+            assertEquals(proxmox(symlinkTo(which("qemu-storage-daemon"))), isthmus);
+        }
+    }
+
+    private static List<Object> proxmox(Path exe) throws Exception {
+        Path dir = exe.getParent().getParent();
+        Path pidfile = dir.resolve("qsd.pid");
+        Path sock = dir.resolve("qmp.sock");
+        Path disk = dir.resolve("tpm.qcow2");
+        Tools.run(30, "qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "4M").ok();
+        List<Object> replies = new ArrayList<>();
+        for (int round = 0; round < 2; round++) {
+            Process parent = launch(exe, dir, "--daemonize", "--chardev",
+                    "socket,id=qmp,path=" + sock + ",server=on,wait=off", "--monitor", "chardev=qmp,mode=control",
+                    "--pidfile", pidfile.toString());
+            readAllWithin(parent.getInputStream(), 60_000);
+            assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, parent.exitValue(), () -> readQuietly(dir.resolve("stderr.txt")));
+            long pid = Long.parseLong(Files.readString(pidfile).trim());
+            ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
+            try (Qmp qmp = Qmp.connect(sock, null)) {
+                List<Object[]> steps = List.of(
+                    new Object[] {"object-add", Qmp.args("qom-type", "throttle-group", "id", "throttle-drive-tpmstate0",
+                            "limits", Map.of())},
+                    new Object[] {"blockdev-add", Qmp.args("driver", "throttle", "node-name", "drive-tpmstate0",
+                            "throttle-group", "throttle-drive-tpmstate0", "file", Qmp.args("driver", "qcow2",
+                                    "node-name", "f-tpmstate0", "read-only", false,
+                                    "cache", Qmp.args("direct", false, "no-flush", false),
+                                    "discard", "unmap", "detect-zeroes", "unmap",
+                                    "file", Qmp.args("driver", "file", "filename", disk.toString(),
+                                            "cache", Qmp.args("direct", false, "no-flush", false), "aio", "io_uring",
+                                            "discard", "unmap", "detect-zeroes", "unmap", "node-name", "e-tpmstate0",
+                                            "read-only", false)))},
+                    new Object[] {"nbd-server-start", Qmp.args("addr", Qmp.args("type", "unix",
+                            "data", Qmp.args("path", dir.resolve("nbd.sock").toString())))},
+                    new Object[] {"block-export-add", Qmp.args("type", "nbd", "id", "tpmstate0",
+                            "node-name", "drive-tpmstate0", "writable", true, "name", "tpmstate0")},
+                    new Object[] {"query-block-exports", null},
+                    new Object[] {"qom-set", Qmp.args("path", "throttle-drive-tpmstate0", "property", "limits",
+                            "value", Qmp.args("iops-total", 100, "bps-total", 1048576))},
+                    new Object[] {"qom-get", Qmp.args("path", "throttle-drive-tpmstate0", "property", "limits")},
+                    new Object[] {"object-del", Qmp.args("id", "throttle-drive-tpmstate0")},
+                    new Object[] {"block-export-del", Qmp.args("id", "tpmstate0")},
+                    new Object[] {"blockdev-del", Qmp.args("node-name", "drive-tpmstate0")},
+                    new Object[] {"object-del", Qmp.args("id", "throttle-drive-tpmstate0")});
+                for (Object[] step : steps) {
+                    // Proxmox's check before each command
+                    List<String> argv = Arrays.asList(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+                    assertTrue(argv.getFirst().matches("(?:^|.*/)qemu-[^/]+$"), argv.getFirst());
+                    assertEquals(pidfile.toString(), argv.get(argv.indexOf("--pidfile") + 1));
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> a = (Map<String, Object>) step[1];
+                    replies.add(qmp.execute((String) step[0], a));
+                }
+                qmp.awaitEvent("BLOCK_EXPORT_DELETED", Map.of("id", "tpmstate0"), 10_000);
+                replies.add(qmp.execute("quit", null));
+            }
+            daemon.onExit().get(30, TimeUnit.SECONDS);
+            assertFalse(Files.exists(pidfile), "pid file removed at quit");
+        }
+        return replies;
+    }
+
     private static Seen daemonize(Path exe) throws Exception {
         Path dir = exe.getParent().getParent();
         Path pidfile = dir.resolve("qsd.pid");
