@@ -11,22 +11,12 @@ import java.util.List;
  * the options one by one, writes the pid file, and runs the control loop until quit or a signal.
  */
 public final class Main {
-    /**
-     * argv[0] as the caller invoked the program: bin/isthmus passes it ({@code -Disthmus.argv0="$0"}, and
-     * {@code exec -a} makes it the process's argv[0] too), so that installed as qemu-storage-daemon the
-     * daemon names itself as QSD does. getopt's messages use it whole (glibc does); the rest use its
-     * basename ({@link #PROG}, QEMU's error_get_progname()).
-     */
-    static final String ARGV0 = argv0();
-    /** The program name in messages: the basename of {@link #ARGV0} ({@code isthmus} without the launcher). */
-    static final String PROG = ARGV0.substring(ARGV0.lastIndexOf('/') + 1);
+    /** argv[0] as invoked ({@link ProgName}); getopt's messages use it whole, as glibc's do. */
+    static final String ARGV0 = ProgName.ARGV0;
+    /** The program name in messages ({@link ProgName#NAME}). */
+    static final String PROG = ProgName.NAME;
 
     private Main() {
-    }
-
-    private static String argv0() {
-        String a = System.getProperty("isthmus.argv0");
-        return a == null || a.isEmpty() || a.endsWith("/") ? "isthmus" : a;
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package io.isthmus.control.commands.qom;
 
+import io.isthmus.control.ProgName;
 import io.isthmus.control.QmpError;
 import io.isthmus.control.qapi.QemuHashOrder;
 import java.util.ArrayList;
@@ -87,7 +88,7 @@ public final class ObjectRegistry {
             try {
                 o.close();
             } catch (RuntimeException e) {
-                System.err.println("isthmus: closing object '" + o.id() + "': " + e.getMessage());
+                System.err.println(ProgName.NAME + ": closing object '" + o.id() + "': " + e.getMessage());
             }
         }
     }
