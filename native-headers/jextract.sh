@@ -16,7 +16,7 @@ J=(jextract --output "$out" --target-package io.isthmus.bindings.gen -D_GNU_SOUR
   --include-function close --include-function read --include-function write --include-function pread \
   --include-function pwrite --include-function lseek --include-function fsync --include-function fdatasync \
   --include-function ftruncate --include-function dup --include-function dup2 --include-function pipe2 \
-  --include-function unlink --include-function access --include-function setsid --include-function getpid \
+  --include-function unlink --include-function access --include-function setsid --include-function chdir --include-function getpid \
   --include-function getuid --include-function getgid \
   --include-constant SEEK_SET --include-constant SEEK_CUR --include-constant SEEK_END \
   --include-constant SEEK_DATA --include-constant SEEK_HOLE /usr/include/unistd.h

@@ -20,6 +20,7 @@ int pipe2(int pipefd[2], int flags);
 int unlink(const char *pathname);
 int access(const char *pathname, int mode);
 pid_t setsid(void);
+int chdir(const char *path);
 pid_t getpid(void);
 uid_t getuid(void);
 gid_t getgid(void);

@@ -139,6 +139,14 @@ public final class Posix {
         }
     }
 
+    public static int chdir(String path) {
+        try (Arena a = Arena.ofConfined()) {
+            return ret((int) Unistd.chdir_ERRNO().invokeExact(Errno.buffer(), a.allocateFrom(path)));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static int setsid() {
         try {
             return ret((int) Unistd.setsid_ERRNO().invokeExact(Errno.buffer()));

@@ -151,6 +151,15 @@ public final class Unistd {
         static final MethodHandle H = c("access", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     }
 
+    /** int chdir(const char *path) */
+    public static MethodHandle chdir_ERRNO() {
+        return H_chdir_ERRNO.H;
+    }
+
+    private static final class H_chdir_ERRNO {
+        static final MethodHandle H = c("chdir", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
     /** pid_t setsid(void) */
     public static MethodHandle setsid_ERRNO() {
         return H_setsid_ERRNO.H;

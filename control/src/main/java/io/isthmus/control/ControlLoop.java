@@ -82,7 +82,7 @@ public final class ControlLoop {
         try {
             r.run();
         } catch (Throwable t) {
-            System.err.println("isthmus: internal error in control task: " + t);
+            System.err.println(ProgName.NAME + ": internal error in control task: " + t);
             t.printStackTrace();
         }
     }

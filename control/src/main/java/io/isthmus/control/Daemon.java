@@ -104,7 +104,7 @@ public final class Daemon {
                 new ControlCommands(schema, commands, shutdown::request),
                 new QomCommands(schema, objects, objectTypes),
                 new TlsCredsObjects(objects, objectTypes),
-                new BlockdevCommands(graph, warnings),
+                new BlockdevCommands(graph, warnings, objects),
                 new BitmapCommands(graph),
                 blockExports,
                 new NbdServerCommands(nbd, exports, blockExports, graph, objects, exportThreads, optionHooks));

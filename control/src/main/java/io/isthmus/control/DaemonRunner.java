@@ -52,8 +52,11 @@ final class DaemonRunner {
         if (afterStartup != null) {
             afterStartup.accept(daemon);
         }
-        if (daemonize) {
-            Daemonizer.signalReadyAndDetach();
+        if (daemonize && Daemonizer.signalReadyAndDetach(prog) != 0) {
+            if (pid != null) {
+                pid.close();
+            }
+            return 1; // QEMU's os_setup_post() exits 1 here
         }
         daemon.loop().run();
         daemon.finishShutdown();

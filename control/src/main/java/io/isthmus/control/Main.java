@@ -11,13 +11,17 @@ import java.util.List;
  * the options one by one, writes the pid file, and runs the control loop until quit or a signal.
  */
 public final class Main {
-    static final String PROG = "isthmus";
+    /** argv[0] as invoked ({@link ProgName}); getopt's messages use it whole, as glibc's do. */
+    static final String ARGV0 = ProgName.ARGV0;
+    /** The program name in messages ({@link ProgName#NAME}). */
+    static final String PROG = ProgName.NAME;
 
     private Main() {
     }
 
     public static void main(String[] args) {
         preferDefaultSelectorProvider();
+        nameProcess();
         System.exit(run(args));
     }
 
@@ -42,8 +46,24 @@ public final class Main {
         }
     }
 
+    /**
+     * Installed under another name, the process's comm (what ps, top and pgrep show) is that name, as for
+     * QSD's binary, instead of the JVM's "java": /proc/self/comm is the main thread's, which any thread of
+     * the process may write (truncated by the kernel to 15 bytes).
+     */
+    static void nameProcess() {
+        if (System.getProperty("isthmus.argv0") == null) {
+            return;
+        }
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/comm"), PROG);
+        } catch (java.io.IOException | RuntimeException e) {
+            // cosmetic only
+        }
+    }
+
     static int run(String[] args) {
-        List<Getopt.Item> items = Getopt.parse(PROG, args);
+        List<Getopt.Item> items = Getopt.parse(ARGV0, args);
         boolean daemonize = false;
         boolean demo = false;
         String pidfile = null;
@@ -80,7 +100,7 @@ public final class Main {
         }
         boolean child = daemonize && Daemonizer.isChild();
         if (daemonize && !child) {
-            return Daemonizer.runParent(Main.class.getName(), args);
+            return Daemonizer.runParent(PROG, Main.class.getName(), args);
         }
         return DaemonRunner.run(PROG, items, pidfile, daemonize, null, null);
     }

@@ -42,7 +42,7 @@ final class Shutdown {
         try {
             step.run();
         } catch (RuntimeException e) {
-            System.err.println("isthmus: shutdown step failed: " + e.getMessage());
+            System.err.println(ProgName.NAME + ": shutdown step failed: " + e.getMessage());
         }
     }
 }

@@ -84,7 +84,7 @@ public final class StartupTraining {
             "--export", "nbd,id=e0,node-name=r0,writable=on",
             "--export", "{\"type\": \"nbd\", \"id\": \"e1\", \"node-name\": \"n0\", \"iothread\": \"tio0\"}",
         };
-        List<Getopt.Item> items = Getopt.parse(Main.PROG, argv);
+        List<Getopt.Item> items = Getopt.parse(Main.ARGV0, argv);
         int[] status = {-1};
         Thread daemon = new Thread(() -> status[0] = DaemonRunner.run(Main.PROG, items, null, false, null, null),
                 "training-main");

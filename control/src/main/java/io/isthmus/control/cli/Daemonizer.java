@@ -5,26 +5,37 @@ import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code --daemonize} for a JVM, which cannot fork: the parent starts the same command line again as a
- * child in a new session ({@code setsid}), with stdin from /dev/null and stdout/stderr as pipes, and
- * waits. The child runs the daemon; once start-up succeeded it writes one readiness byte on stdout and
- * detaches from both pipes. The parent then exits 0; if the child exits first, the parent forwards the
- * child's error text and exits 1 — so the parent returns only when the daemon is ready or has failed.
+ * {@code --daemonize} as QEMU's os_daemonize()/os_setup_post() do it, for a JVM, which cannot fork: the
+ * parent starts the same JVM command line again through {@code setsid bash -c '... &'}. setsid(1) puts
+ * bash in a new session; bash sets QEMU's umask (027) and ignores SIGTSTP/SIGTTIN/SIGTTOU, starts the
+ * daemon as a background job (the second fork: the daemon is in the new session but not its leader, so
+ * it can never gain a controlling terminal) with argv[0] as the caller invoked us ({@code exec -a}), and
+ * exits. The daemon's stderr is the caller's (start-up errors reach it directly, as QSD's do); its
+ * stdout is a pipe to the parent. Once start-up succeeded (options applied, monitors listening, pid file
+ * written) the daemon changes to {@code /}, writes one readiness byte on that pipe and points fds 0-2 at
+ * /dev/null. The parent exits 0 on that byte and 1 if the pipe closes without it (the daemon failed) —
+ * so it returns only when the daemon is ready or gone.
  *
  * <p>Inherited file descriptors other than 0-2 do not reach the child (the JDK closes them when it
  * spawns a process), so {@code --daemonize} cannot be combined with {@code fd=} sockets.
+ * Runs on the main thread at start-up only.
  */
 public final class Daemonizer {
     /** Set in the child's environment. */
     public static final String CHILD_ENV = "ISTHMUS_DAEMONIZED_CHILD";
     private static final int READY = 'R';
+    /** $0 is the daemon's argv[0], "$@" its command. */
+    private static final String SPAWN_SCRIPT =
+            "umask 027; trap '' TSTP TTIN TTOU; { trap - INT QUIT; exec -a \"$0\" \"$@\"; } &";
 
     private Daemonizer() {
     }
@@ -34,12 +45,17 @@ public final class Daemonizer {
     }
 
     /** The parent's side: returns the exit status for the parent. */
-    public static int runParent(String mainClass, String[] args) {
+    public static int runParent(String prog, String mainClass, String[] args) {
+        String javaCmd = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
         List<String> cmd = new ArrayList<>();
         if (new File("/usr/bin/setsid").canExecute()) {
             cmd.add("/usr/bin/setsid");
         }
-        cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
+        cmd.add(new File("/bin/bash").canExecute() ? "/bin/bash" : "bash");
+        cmd.add("-c");
+        cmd.add(SPAWN_SCRIPT);
+        cmd.add(argv0(javaCmd));
+        cmd.add(javaCmd);
         cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
@@ -47,40 +63,70 @@ public final class Daemonizer {
         for (String a : args) {
             cmd.add(a);
         }
+        // The readiness pipe is our own, not Process's stdout: the JDK closes a Process's pipes when that
+        // process (here the short-lived bash) exits. The child's stdout is opened through /proc.
+        int[] ready = new int[2];
+        int r = Fds.pipe(ready);
+        if (r < 0) {
+            System.err.println(prog + ": cannot start the daemon process: " + Fds.message(r));
+            return 1;
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put(CHILD_ENV, "1");
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Process p;
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(new File("/proc/self/fd/" + ready[1])));
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
         try {
-            p = pb.start();
+            pb.start();
         } catch (IOException e) {
-            System.err.println("isthmus: cannot start the daemon process: " + e.getMessage());
+            System.err.println(prog + ": cannot start the daemon process: " + e.getMessage());
+            Fds.close(ready[0]);
+            Fds.close(ready[1]);
             return 1;
         }
-        Thread errCopy = new Thread(() -> copy(p.getErrorStream(), System.err), "daemonize-stderr");
-        errCopy.setDaemon(true);
-        errCopy.start();
-        int b;
-        try {
-            b = p.getInputStream().read();
-        } catch (IOException e) {
-            b = -1;
+        Fds.close(ready[1]);
+        long n;
+        byte b;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment one = a.allocate(1);
+            n = Fds.read(ready[0], one, 1);
+            b = one.get(ValueLayout.JAVA_BYTE, 0);
         }
-        if (b == READY) {
-            joinQuietly(errCopy, 2000);
-            return 0;
-        }
-        try {
-            p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        joinQuietly(errCopy, 2000);
-        return 1;
+        Fds.close(ready[0]);
+        return n == 1 && b == READY ? 0 : 1;
     }
 
-    /** The child's side, once start-up succeeded: tells the parent and lets go of its pipes. */
-    public static void signalReadyAndDetach() {
+    /** This process's argv[0] (what bin/isthmus's {@code exec -a} set), or {@code fallback}. */
+    static String argv0(String fallback) {
+        try {
+            byte[] cmdline = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/self/cmdline"));
+            int n = 0;
+            while (n < cmdline.length && cmdline[n] != 0) {
+                n++;
+            }
+            return n == 0 ? fallback : new String(cmdline, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return fallback;
+        }
+    }
+
+    /**
+     * The child's side, once start-up succeeded: changes to {@code /} (relative paths on the command line
+     * were resolved before, as in QSD), tells the parent, and lets go of the caller's stdio. Returns 0, or
+     * 1 after printing QEMU's message when {@code /} cannot be entered.
+     */
+    public static int signalReadyAndDetach(String prog) {
+        int r = Fds.chdir("/");
+        if (r < 0) {
+            System.err.println(prog + ": not able to chdir to /: " + Fds.message(r));
+            return 1;
+        }
+        // As os_setup_post(): stdio goes to /dev/null before the parent hears that we are ready, so that
+        // when it returns the caller's stdin/stderr are no longer held by the daemon. fd 1 is the
+        // readiness pipe; it follows once the byte is written.
+        System.err.flush();
+        Fds.redirectToDevNull(0, 2);
+        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
         try {
             OutputStream out = new FileOutputStream(FileDescriptor.out);
             out.write(READY);
@@ -88,31 +134,8 @@ public final class Daemonizer {
         } catch (IOException e) {
             // the parent is gone; nothing to tell
         }
-        System.err.flush();
-        // fd 1 and 2 become /dev/null (the parent's pipes are released; nothing writes into a dead pipe)
-        Fds.redirectToDevNull(1, 2);
+        Fds.redirectToDevNull(1);
         System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        System.setErr(new PrintStream(OutputStream.nullOutputStream()));
-    }
-
-    private static void copy(InputStream in, PrintStream out) {
-        byte[] buf = new byte[4096];
-        try {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-                out.flush();
-            }
-        } catch (IOException ignored) {
-            // child closed its stderr
-        }
-    }
-
-    private static void joinQuietly(Thread t, long ms) {
-        try {
-            t.join(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return 0;
     }
 }

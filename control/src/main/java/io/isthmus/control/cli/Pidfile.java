@@ -11,6 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * {@code --pidfile}: QEMU's qemu_write_pidfile(). The file is opened (created 0600), locked with a
@@ -19,6 +23,9 @@ import java.nio.file.StandardOpenOption;
  * for the daemon's life; the file is removed at exit.
  */
 public final class Pidfile implements AutoCloseable {
+    /** qemu_write_pidfile() creates the file S_IRUSR | S_IWUSR (then minus the umask). */
+    private static final FileAttribute<Set<PosixFilePermission>> MODE_0600 = PosixFilePermissions.asFileAttribute(
+            Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
     private final Path path;
     private final FileChannel channel;
     private final FileLock lock;
@@ -31,11 +38,12 @@ public final class Pidfile implements AutoCloseable {
 
     /** Writes the pid file; throws with QEMU's text (after {@code cannot create PID file: }). */
     public static Pidfile write(String file) throws IOException {
-        Path path = Path.of(file);
+        // absolute: a daemonized process changes to / before it removes the file at exit
+        Path path = Path.of(file).toAbsolutePath();
         while (true) {
             FileChannel ch;
             try {
-                ch = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.CREATE);
+                ch = FileChannel.open(path, Set.of(StandardOpenOption.WRITE, StandardOpenOption.CREATE), MODE_0600);
             } catch (NoSuchFileException e) {
                 throw new IOException("Could not create '" + file + "': No such file or directory");
             } catch (AccessDeniedException e) {

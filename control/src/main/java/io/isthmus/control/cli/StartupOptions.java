@@ -98,7 +98,7 @@ public final class StartupOptions {
     /**
      * {@code --object help}, {@code --object TYPE,help} (also {@code ?}, and with other properties
      * given): prints what qemu-storage-daemon 7.2 prints and reports true. For a type Isthmus serves,
-     * its settable properties, sorted, as {@code name=<type>}; for no type or an unknown one, the list
+     * its settable properties as {@code name=<type>} lines, sorted; for no type or an unknown one, the list
      * of types.
      */
     private boolean objectHelp(String arg) {
@@ -145,14 +145,15 @@ public final class StartupOptions {
         if (branchName == null || !(daemon.schema().type(branchName) instanceof QapiType.Struct branch)) {
             return null;
         }
-        java.util.TreeMap<String, String> props = new java.util.TreeMap<>();
+        // QEMU sorts the formatted lines, not the names: "x-bps-read-max-length=<int>" before "x-bps-read-max=<int>"
+        java.util.TreeSet<String> lines = new java.util.TreeSet<>();
         for (QapiMember m : branch.members()) {
             if (!m.features().contains("deprecated")) {
-                props.put(m.name(), qomTypeName(m.type()));
+                lines.add(m.name() + "=<" + qomTypeName(m.type()) + ">");
             }
         }
         StringBuilder sb = new StringBuilder(type).append(" options:\n");
-        props.forEach((name, t) -> sb.append("  ").append(name).append("=<").append(t).append(">\n"));
+        lines.forEach(l -> sb.append("  ").append(l).append('\n'));
         return sb.toString();
     }
 

@@ -1,6 +1,8 @@
 package io.isthmus.control.commands;
 
 import io.isthmus.control.QmpError;
+import io.isthmus.control.commands.qom.ObjectRegistry;
+import io.isthmus.control.commands.qom.ThrottleGroupObject;
 import io.isthmus.control.json.JsonNull;
 import io.isthmus.engine.block.BlockGraph;
 import io.isthmus.engine.block.BlockNode;
@@ -14,23 +16,27 @@ import java.util.Map;
 
 /**
  * The blockdev group: blockdev-add (and so {@code --blockdev}, which {@link OptionHooks} routes here),
- * blockdev-del, query-named-block-nodes and block_resize over the engine's {@link BlockGraph} (the daemon's
+ * blockdev-del, query-named-block-nodes, query-blockstats ({@link BlockStats}) and block_resize over the engine's {@link BlockGraph} (the daemon's
  * one graph, where exports find their nodes too). Control thread only.
  */
 public final class BlockdevCommands implements CommandGroup {
     private final BlockGraph graph;
     private final Warnings warnings;
+    private final ObjectRegistry objects;
 
-    public BlockdevCommands(BlockGraph graph, Warnings warnings) {
+    public BlockdevCommands(BlockGraph graph, Warnings warnings, ObjectRegistry objects) {
         this.graph = graph;
         this.warnings = warnings;
+        this.objects = objects;
     }
 
     @Override
     public void register(CommandRegistry r) {
         r.register("blockdev-add", args -> {
             warnEmptyBacking(args);
-            graph.add(options(args));
+            BlockOptions o = options(args);
+            resolveThrottleGroups(o);
+            graph.add(o);
             return null;
         });
         r.register("blockdev-del", args -> {
@@ -39,6 +45,7 @@ public final class BlockdevCommands implements CommandGroup {
         });
         r.register("query-named-block-nodes", args -> queryNamedBlockNodes(graph, Boolean.TRUE.equals(args.get("flat"))));
         r.register("block_resize", this::blockResize);
+        r.register("query-blockstats", args -> BlockStats.query(graph, Boolean.TRUE.equals(args.get("query-nodes"))));
     }
 
     /** QEMU's deprecation warning for {@code "backing": ""} (keyval {@code backing=}), anywhere in the tree. */
@@ -108,11 +115,25 @@ public final class BlockdevCommands implements CommandGroup {
         if (a.get("encrypt") instanceof Map<?, ?> enc) {
             o.encryptFormat = (String) enc.get("format");
         }
+        o.throttleGroup = (String) a.get("throttle-group");
         o.dataFileGiven = a.containsKey("data-file");
         if (a.get("data-file") instanceof String df) {
             o.dataFileRef = df;
         }
         return o;
+    }
+
+    /** A throttle node's group is the throttle-group object of that id (QEMU's throttle_group_exists). */
+    private void resolveThrottleGroups(BlockOptions o) {
+        for (BlockOptions n = o; n != null; n = n.fileInline) {
+            if (n.throttleGroup != null) {
+                ThrottleGroupObject tg = objects.get(n.throttleGroup, ThrottleGroupObject.class);
+                n.throttleGroupResolved = tg == null ? null : tg.group();
+            }
+            if (n.backingInline != null) {
+                resolveThrottleGroups(n.backingInline);
+            }
+        }
     }
 
     private static Long number(Object v) {
@@ -192,7 +213,11 @@ public final class BlockdevCommands implements CommandGroup {
         Map<String, Object> image = new LinkedHashMap<>();
         image.put("filename", n.filename());
         image.put("format", n.driverName());
-        Qcow2Node q = n instanceof Qcow2Node qn ? qn : null;
+        BlockNode info = n; // a filter shows its filtered child's bdrv_get_info values
+        while (info.filteredChild() != null) {
+            info = info.filteredChild();
+        }
+        Qcow2Node q = info instanceof Qcow2Node qn ? qn : null;
         if (q != null) {
             image.put("dirty-flag", q.dirtyFlag());
         } else if (n.hasImageInfo()) {
@@ -204,6 +229,9 @@ public final class BlockdevCommands implements CommandGroup {
             return image;
         }
         image.put("cluster-size", (long) q.clusterSize());
+        if (q != n) {
+            return image;
+        }
         if (q.backingFilename() != null) {
             image.put("backing-filename", q.backingFilename());
             if (q.fullBackingFilename() != null) {

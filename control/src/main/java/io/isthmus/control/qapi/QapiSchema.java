@@ -121,6 +121,14 @@ public final class QapiSchema {
         return new QapiInputVisitor(types, false).visit(null, typeName, value);
     }
 
+    /**
+     * Like {@link #parseType(String, Object)} for a value that QEMU visits under a name (qom-set's value is
+     * visited as the property: errors read {@code 'limits.iops-total'}).
+     */
+    public Object parseType(String name, String typeName, Object value) throws QmpError {
+        return new QapiInputVisitor(types, false).visit(name, typeName, value);
+    }
+
     /** Checks a JSON value against a type, throwing QEMU's error for the first problem. */
     public void validateType(String typeName, Object value) throws QmpError {
         parseType(typeName, value);

@@ -79,11 +79,50 @@ public final class QemuHashOrder {
             h.remove(k);
         }
         for (int i = 0; i < h.size; i++) {
-            if (h.hashes[i] >= 2) {
+            if (GHashSim.isReal(h.hashes[i])) {
                 return h.keys[i];
             }
         }
         return null;
+    }
+
+    /**
+     * Inserts {@code inserted} into a GHashTable and returns the keys in the order an iterator yields them
+     * (QOM's property tables: qom-list of an object's class properties).
+     */
+    public static List<String> ghashOrder(List<String> inserted) {
+        GHashOrder h = new GHashOrder();
+        for (String k : inserted) {
+            h.insert(k);
+        }
+        return h.order();
+    }
+
+    /**
+     * A GHashTable's key order kept across inserts and removals (the /objects container's children, whose
+     * order qom-list shows). Not thread-safe.
+     */
+    public static final class GHashOrder {
+        private final GHashSim h = new GHashSim();
+
+        public void insert(String key) {
+            h.insert(key);
+        }
+
+        public void remove(String key) {
+            h.remove(key);
+        }
+
+        /** The keys in iteration order. */
+        public List<String> order() {
+            List<String> out = new ArrayList<>(h.nnodes);
+            for (int i = 0; i < h.size; i++) {
+                if (GHashSim.isReal(h.hashes[i])) {
+                    out.add(h.keys[i]);
+                }
+            }
+            return out;
+        }
     }
 
     /** glib 2.74's open-addressing hash table, reduced to what decides iteration order. */
@@ -132,6 +171,11 @@ public final class QemuHashOrder {
             return haveTombstone ? firstTombstone : index;
         }
 
+        /** HASH_IS_REAL(): 0 is unused, 1 a tombstone; hashes are guint, so compared unsigned. */
+        static boolean isReal(int hash) {
+            return Integer.compareUnsigned(hash, 2) >= 0;
+        }
+
         static int hashOf(String key) {
             int h = gStrHash(key);
             return Integer.compareUnsigned(h, 1) <= 0 ? 2 : h;
@@ -141,7 +185,7 @@ public final class QemuHashOrder {
             int hash = hashOf(key);
             int i = lookup(key, hash);
             int old = hashes[i];
-            if (old >= 2) {
+            if (isReal(old)) {
                 return; // already present
             }
             hashes[i] = hash;
@@ -156,7 +200,7 @@ public final class QemuHashOrder {
         void remove(String key) {
             int hash = hashOf(key);
             int i = lookup(key, hash);
-            if (hashes[i] < 2) {
+            if (!isReal(hashes[i])) {
                 return;
             }
             hashes[i] = 1;
@@ -188,7 +232,7 @@ public final class QemuHashOrder {
             boolean[] relocated = new boolean[cap];
             for (int i = 0; i < oldSize; i++) {
                 int nodeHash = hashes[i];
-                if (nodeHash < 2) {
+                if (!isReal(nodeHash)) {
                     hashes[i] = 0;
                     continue;
                 }
@@ -210,7 +254,7 @@ public final class QemuHashOrder {
                     String replacedKey = keys[hv];
                     hashes[hv] = nodeHash;
                     keys[hv] = key;
-                    if (replacedHash < 2) {
+                    if (!isReal(replacedHash)) {
                         break;
                     }
                     nodeHash = replacedHash;

@@ -210,6 +210,10 @@ final class SchemaBuilder {
             String element = typeRef(l.get(0));
             String name = "[".concat(element).concat("]");
             types.putIfAbsent(name, new QapiType.Array(name, element));
+            if (element.matches("u?int(8|16|32|64)?|size")) {
+                // introspection shows every integer array as [int] (introspect.py), which must then exist
+                types.putIfAbsent("[int]", new QapiType.Array("[int]", "int"));
+            }
             return name;
         }
         String s = (String) t;

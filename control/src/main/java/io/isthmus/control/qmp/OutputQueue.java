@@ -1,5 +1,6 @@
 package io.isthmus.control.qmp;
 
+import io.isthmus.control.ProgName;
 import java.io.IOException;
 import java.util.ArrayDeque;
 
@@ -35,7 +36,7 @@ final class OutputQueue {
                 return false;
             }
             if (queuedBytes + message.length > LIMIT) {
-                System.err.println("isthmus: monitor client does not read its replies; closing its connection");
+                System.err.println(ProgName.NAME + ": monitor client does not read its replies; closing its connection");
                 closed = true;
                 queue.clear();
                 notifyAll();

@@ -1,5 +1,6 @@
 package io.isthmus.control.qmp;
 
+import io.isthmus.control.ProgName;
 import io.isthmus.control.QmpError;
 import io.isthmus.control.commands.CommandGroup;
 import io.isthmus.control.commands.CommandRegistry;
@@ -124,7 +125,7 @@ public final class QmpDispatcher implements CommandGroup {
         } catch (QmpError e) {
             return errorResponse(e, id);
         } catch (RuntimeException e) {
-            System.err.println("isthmus: internal error in command handler: " + e);
+            System.err.println(ProgName.NAME + ": internal error in command handler: " + e);
             e.printStackTrace();
             return errorResponse(QmpError.generic("Internal error: " + e), id);
         }

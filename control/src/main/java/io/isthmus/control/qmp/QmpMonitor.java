@@ -1,5 +1,6 @@
 package io.isthmus.control.qmp;
 
+import io.isthmus.control.ProgName;
 import io.isthmus.control.ControlLoop;
 import java.io.IOException;
 
@@ -41,7 +42,7 @@ final class QmpMonitor {
                 if (closed) {
                     return;
                 }
-                System.err.println("isthmus: monitor " + chardev.id() + ": accept failed: " + e.getMessage());
+                System.err.println(ProgName.NAME + ": monitor " + chardev.id() + ": accept failed: " + e.getMessage());
                 continue;
             }
             if (conn == null) {

@@ -197,6 +197,7 @@ class IntrospectionTest {
         assertTrue(QSD.has("block-export-add/arg-type/type/^vduse-blk"));
         assertFalse(PROBE.has("block-export-add/arg-type/type/^vduse-blk"));
         assertFalse(PROBE.has("blockdev-add/arg-type/driver/^qcow"));
-        assertFalse(PROBE.has("object-add/arg-type/qom-type/^throttle-group"));
+        assertFalse(PROBE.has("object-add/arg-type/qom-type/^authz-pam"));
+        assertTrue(PROBE.has("object-add/arg-type/qom-type/^throttle-group"));
     }
 }

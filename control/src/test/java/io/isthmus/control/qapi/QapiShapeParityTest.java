@@ -31,24 +31,32 @@ class QapiShapeParityTest {
         "enum subset: blockdev-add.arg.driver lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
             + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
             + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
-            + "snapshot-access, ssh, throttle, vdi, vhdx, vmdk, vpc, vvfat]",
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
         "variants missing: blockdev-add.arg lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
             + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
             + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
-            + "snapshot-access, ssh, throttle, vdi, vhdx, vmdk, vpc, vvfat]",
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
+        "enum subset: query-blockstats.ret[].driver-specific.driver lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
+            + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
+            + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
+        "variants missing: query-blockstats.ret[].driver-specific lacks [blkdebug, blklogwrites, blkreplay, blkverify, bochs, cloop, "
+            + "compress, copy-before-write, copy-on-read, dmg, ftp, ftps, gluster, host_cdrom, http, https, iscsi, "
+            + "luks, nbd, nfs, nvme, parallels, preallocate, qcow, qed, quorum, rbd, replication, "
+            + "snapshot-access, ssh, vdi, vhdx, vmdk, vpc, vvfat]",
         "enum subset: object-add.arg.qom-type lacks [authz-pam, can-bus, can-host-socketcan, colo-compare, "
             + "cryptodev-backend, cryptodev-backend-builtin, cryptodev-backend-lkcf, cryptodev-vhost-user, "
             + "dbus-vmstate, filter-buffer, filter-dump, filter-mirror, filter-redirector, filter-replay, "
             + "filter-rewriter, input-barrier, input-linux, main-loop, memory-backend-epc, memory-backend-file, "
             + "memory-backend-memfd, memory-backend-ram, pef-guest, pr-manager-helper, qtest, rng-builtin, rng-egd, "
-            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, throttle-group, "
+            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, "
             + "tls-cipher-suites, x-remote-object, x-vfio-user-server]",
         "variants missing: object-add.arg lacks [authz-pam, can-bus, can-host-socketcan, colo-compare, "
             + "cryptodev-backend, cryptodev-backend-builtin, cryptodev-backend-lkcf, cryptodev-vhost-user, "
             + "dbus-vmstate, filter-buffer, filter-dump, filter-mirror, filter-redirector, filter-replay, "
             + "filter-rewriter, input-barrier, input-linux, main-loop, memory-backend-epc, memory-backend-file, "
             + "memory-backend-memfd, memory-backend-ram, pef-guest, pr-manager-helper, qtest, rng-builtin, rng-egd, "
-            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, throttle-group, "
+            + "rng-random, s390-pv-guest, secret_keyring, sev-guest, thread-context, "
             + "tls-cipher-suites, x-remote-object, x-vfio-user-server]");
 
     private final Map<String, Map<String, Object>> ours = index(QapiSchema.load().introspect());

@@ -22,6 +22,11 @@ public final class BlockChild extends BlockParent {
         return node;
     }
 
+    /** The child's role name in its parent ("file", "backing"). */
+    public String name() {
+        return name;
+    }
+
     @Override
     String description() {
         return "node '" + parent.nodeName() + "'";

@@ -119,6 +119,7 @@ public final class BlockGraph {
             }
             case "raw" -> openFormat(name, o, false);
             case "qcow2" -> openFormat(name, o, true);
+            case "throttle" -> openThrottle(name, o);
             default -> throw new EngineException("Unknown driver: '" + o.driver + "'");
         };
         nodes.put(name, n);
@@ -155,6 +156,30 @@ public final class BlockGraph {
         String name = nodeName != null ? nodeName : generateName();
         try {
             return qcow2 ? Qcow2Node.open(name, o, file, owned, nodes::containsKey) : RawNode.open(name, o, file, owned);
+        } catch (RuntimeException e) {
+            if (owned) {
+                destroy(file);
+            }
+            throw e;
+        }
+    }
+
+    /** throttle over its {@code file} child (inline, or an existing node by name). */
+    private BlockNode openThrottle(String nodeName, BlockOptions o) throws EngineException {
+        BlockNode file;
+        boolean owned;
+        if (o.fileInline != null) {
+            file = open(o.fileInline, o);
+            owned = true;
+        } else {
+            file = nodes.get(o.fileRef);
+            if (file == null) {
+                throw new EngineException("Cannot find device='" + o.fileRef + "' nor node-name='" + o.fileRef + "'");
+            }
+            owned = false;
+        }
+        try {
+            return ThrottleNode.open(nodeName, o, file, owned);
         } catch (RuntimeException e) {
             if (owned) {
                 destroy(file);

@@ -53,6 +53,30 @@ public abstract class BlockNode {
     // ---- bitmaps: copy-on-write array read by IoThreads, newest first
     private volatile DirtyBitmap[] bitmaps = new DirtyBitmap[0];
 
+    // ---- query-blockstats: raised lock-free (a CAS only when a write ends further than any before)
+    @SuppressWarnings("unused")
+    private volatile long wrHighest;
+    private static final java.lang.invoke.VarHandle WR_HIGHEST;
+
+    static {
+        try {
+            WR_HIGHEST = java.lang.invoke.MethodHandles.lookup().findVarHandle(BlockNode.class, "wrHighest", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private void raiseWrHighest(long end) {
+        long cur = (long) WR_HIGHEST.getVolatile(this);
+        while (end > cur) {
+            long seen = (long) WR_HIGHEST.compareAndExchange(this, cur, end);
+            if (seen == cur) {
+                return;
+            }
+            cur = seen;
+        }
+    }
+
     // ---- in-flight accounting
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile CompletableFuture<Void> drainWaiter;
@@ -118,6 +142,24 @@ public abstract class BlockNode {
 
     /** The image file name QEMU reports (a path, "null-co://", or a "json:{...}" description). */
     public abstract String filename();
+
+    /**
+     * The file driver's discard counters for query-blockstats' driver-specific member (QEMU's
+     * BlockStatsSpecificFile: discards done, failed, bytes done), or null for other drivers.
+     */
+    public long[] discardStats() {
+        return null;
+    }
+
+    /** QEMU's wr_highest_offset: the end of the furthest write or write-zeroes that reached this node. Any thread. */
+    public final long wrHighestOffset() {
+        return (long) WR_HIGHEST.getVolatile(this);
+    }
+
+    /** The child a filter driver (throttle) passes everything to, whose image information it shows; else null. */
+    public BlockNode filteredChild() {
+        return null;
+    }
 
     /** QEMU's "json:" form of the options that define this node (without node-name), for filenames. */
     abstract String jsonOptions();
@@ -645,6 +687,7 @@ public abstract class BlockNode {
         switch (op) {
             case READ -> doRead(req);
             case WRITE -> {
+                raiseWrHighest(offset + len);
                 if (detectZeroes != DetectZeroes.OFF && IoVecs.isAllZero(req.iovecs, req.iovCount)) {
                     req.op = WRITE_ZEROES;
                     req.flags = (req.flags & FUA)
@@ -660,6 +703,7 @@ public abstract class BlockNode {
                 if (!discardUnmap) {
                     req.flags &= ~MAY_UNMAP;
                 }
+                raiseWrHighest(offset + len);
                 markDirty(offset, len);
                 doWriteZeroes(req);
             }

@@ -65,6 +65,11 @@ public final class BlockOptions {
     /** {@code data-file} as a node-name reference, when given that way. */
     public String dataFileRef;
 
+    // ---- throttle
+    /** The throttle-group option as given, and the group it names (resolved by the control plane; null if none). */
+    public String throttleGroup;
+    public io.isthmus.engine.block.throttle.ThrottleGroup throttleGroupResolved;
+
     public static BlockOptions of(String driver, String nodeName) {
         BlockOptions o = new BlockOptions();
         o.driver = driver;

@@ -67,6 +67,8 @@ final class FileNode extends BlockNode {
      * fill is refused when anything changed since the lseeks began (a hole punched meanwhile is not cached over).
      */
     private final AtomicLong bscSeq = new AtomicLong();
+    /** QEMU's BlockStatsSpecificFile (raw_account_discard): discards done, failed, and bytes discarded. */
+    private final AtomicLong discardOk = new AtomicLong(), discardFailed = new AtomicLong(), discardBytesOk = new AtomicLong();
     private volatile long bscStart, bscEnd;
     /** O_DIRECT nodes only: keeps a read-modify-write apart from other writes to the same aligned blocks. */
     private final OverlapSerialiser serialiser;
@@ -528,6 +530,20 @@ final class FileNode extends BlockNode {
         IoThread.current().fsync(fd, true, req.ioCompletion, TAG_FLUSH);
     }
 
+    private void accountDiscard(long bytes, int ret) {
+        if (ret != 0) {
+            discardFailed.incrementAndGet();
+        } else {
+            discardOk.incrementAndGet();
+            discardBytesOk.addAndGet(bytes);
+        }
+    }
+
+    @Override
+    public long[] discardStats() {
+        return new long[] {discardOk.get(), discardFailed.get(), discardBytesOk.get()};
+    }
+
     @Override
     protected void doDiscard(BlockRequest req) {
         if (!enterSerialised(req)) {
@@ -539,6 +555,7 @@ final class FileNode extends BlockNode {
             long start = roundUp(req.offset, SECTOR);
             long end = (req.offset + req.length) & -SECTOR;
             if (end <= start) {
+                accountDiscard(req.length, 0);
                 finish(req, 0);
             } else {
                 BlockingCalls.ioctlRange(fd, LinuxFs.BLKDISCARD, start, end - start, req.ioCompletion, TAG_BLKDISCARD);
@@ -628,7 +645,10 @@ final class FileNode extends BlockNode {
             }
             case TAG_FLUSH, TAG_FLUSH_AFTER_WRITE -> finish(req, Math.min(res, 0));
             // a discard the file or device cannot do succeeds (QEMU's bdrv_co_pdiscard ignores -ENOTSUP)
-            case TAG_DISCARD, TAG_BLKDISCARD -> finish(req, notSupported(res) ? 0 : Math.min(res, 0));
+            case TAG_DISCARD, TAG_BLKDISCARD -> {
+                accountDiscard(req.length, Math.min(res, 0));
+                finish(req, notSupported(res) ? 0 : Math.min(res, 0));
+            }
             case TAG_BLKZEROOUT -> {
                 if (notSupported(res)) {
                     req.scratchLong = 0; // QEMU's generic fallback: write zero buffers

@@ -99,6 +99,25 @@ public final class Fds {
         return 0;
     }
 
+    /** Makes a close-on-exec pipe: {@code fds} receives {read end, write end}. Returns 0 or -errno. */
+    public static int pipe(int[] fds) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment two = a.allocate(ValueLayout.JAVA_INT, 2);
+            int r = Posix.pipe2(two, Fcntl.O_CLOEXEC);
+            if (r < 0) {
+                return r;
+            }
+            fds[0] = two.getAtIndex(ValueLayout.JAVA_INT, 0);
+            fds[1] = two.getAtIndex(ValueLayout.JAVA_INT, 1);
+            return 0;
+        }
+    }
+
+    /** Changes the process's working directory (the daemonizer's {@code chdir /}). Returns 0 or -errno. */
+    public static int chdir(String path) {
+        return Posix.chdir(path);
+    }
+
     /** The bound TCP port of a socket, or -1. */
     public static int localPort(int fd) {
         try (Arena a = Arena.ofConfined()) {

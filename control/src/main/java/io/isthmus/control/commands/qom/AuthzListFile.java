@@ -1,5 +1,6 @@
 package io.isthmus.control.commands.qom;
 
+import io.isthmus.control.ProgName;
 import io.isthmus.control.QmpError;
 import io.isthmus.control.json.Json;
 import io.isthmus.control.json.JsonParseException;
@@ -116,7 +117,7 @@ public final class AuthzListFile extends AbstractQomObject implements Authz {
             rules = load();
         } catch (QmpError e) {
             rules = null;
-            System.err.println("isthmus: " + e.desc());
+            System.err.println(ProgName.NAME + ": " + e.desc());
         }
     }
 

@@ -1,6 +1,8 @@
 package io.isthmus.control.commands.qom;
 
+import io.isthmus.control.ProgName;
 import io.isthmus.control.QmpError;
+import io.isthmus.control.qapi.QemuHashOrder;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -22,6 +24,8 @@ import java.util.Map;
 public final class ObjectRegistry {
     /** Never changed in place; replaced whole. (Not Map.of(): get(null) must answer null, not throw.) */
     private volatile Map<String, QomObject> objects = Collections.unmodifiableMap(new LinkedHashMap<>());
+    /** The container's child table as QEMU's GHashTable orders it (qom-list /objects). Control thread. */
+    private QemuHashOrder.GHashOrder childOrder = new QemuHashOrder.GHashOrder();
 
     /** Fails like QEMU when the id is taken. */
     public void checkFree(String id) throws QmpError {
@@ -36,6 +40,7 @@ public final class ObjectRegistry {
         Map<String, QomObject> next = new LinkedHashMap<>(objects);
         next.put(object.id(), object);
         objects = Collections.unmodifiableMap(next);
+        childOrder.insert(object.id());
     }
 
     /** Any thread. */
@@ -54,6 +59,11 @@ public final class ObjectRegistry {
         return objects.values();
     }
 
+    /** The ids in the order QEMU's qom-list of /objects shows them. Control thread only. */
+    public List<String> childOrder() {
+        return childOrder.order();
+    }
+
     /** Control thread only. */
     public void delete(String id) throws QmpError {
         QomObject o = objects.get(id);
@@ -64,6 +74,7 @@ public final class ObjectRegistry {
         Map<String, QomObject> next = new LinkedHashMap<>(objects);
         next.remove(id);
         objects = Collections.unmodifiableMap(next);
+        childOrder.remove(id);
         o.close();
     }
 
@@ -72,11 +83,12 @@ public final class ObjectRegistry {
         List<QomObject> list = new ArrayList<>(objects.values());
         Collections.reverse(list);
         objects = Collections.unmodifiableMap(new LinkedHashMap<>());
+        childOrder = new QemuHashOrder.GHashOrder();
         for (QomObject o : list) {
             try {
                 o.close();
             } catch (RuntimeException e) {
-                System.err.println("isthmus: closing object '" + o.id() + "': " + e.getMessage());
+                System.err.println(ProgName.NAME + ": closing object '" + o.id() + "': " + e.getMessage());
             }
         }
     }
