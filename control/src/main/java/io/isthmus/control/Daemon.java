@@ -51,11 +51,11 @@ public final class Daemon {
     private final Chardevs chardevs;
     private final QmpMonitors monitors;
     private final Shutdown shutdown;
-    private ExportManager exportManager;
+    private final ExportManager exportManager;
 
     private Daemon(QapiSchema schema, ControlLoop loop, QmpEvents events, ObjectRegistry objects,
                    ObjectTypes objectTypes, BlockGraph graph, ExportIoThreads exportThreads,
-                   CommandRegistry commands, OptionHooks optionHooks, Warnings warnings, Chardevs chardevs,
+                   ExportManager exportManager, CommandRegistry commands, OptionHooks optionHooks, Warnings warnings, Chardevs chardevs,
                    QmpMonitors monitors, Shutdown shutdown) {
         this.schema = schema;
         this.loop = loop;
@@ -64,6 +64,7 @@ public final class Daemon {
         this.objectTypes = objectTypes;
         this.graph = graph;
         this.exportThreads = exportThreads;
+        this.exportManager = exportManager;
         this.commands = commands;
         this.optionHooks = optionHooks;
         this.warnings = warnings;
@@ -117,10 +118,8 @@ public final class Daemon {
         QmpDispatcher dispatcher = new QmpDispatcher(schema, commands);
         dispatcher.register(commands);
         QmpMonitors monitors = new QmpMonitors(chardevs, events, dispatcher, loop);
-        Daemon d = new Daemon(schema, loop, events, objects, objectTypes, graph, exportThreads, commands,
+        return new Daemon(schema, loop, events, objects, objectTypes, graph, exportThreads, exports, commands,
                 optionHooks, warnings, chardevs, monitors, shutdown);
-        d.exportManager = exports;
-        return d;
     }
 
     /**
