@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -89,69 +90,155 @@ class InstalledAsQsdTest {
      */
     @Test
     void proxmoxSequence() throws Exception {
-        List<Object> isthmus = proxmox(symlinkToLauncher());
+        List<Object> isthmus = proxmox(symlinkToLauncher(), false);
         if (Tools.onPath("qemu-storage-daemon")) {
-            assertEquals(proxmox(symlinkTo(which("qemu-storage-daemon"))), isthmus);
+            assertEquals(proxmox(symlinkTo(which("qemu-storage-daemon")), false), isthmus);
         }
     }
 
-    private static List<Object> proxmox(Path exe) throws Exception {
+    /**
+     * The same sequence with a FUSE export (Proxmox's TPM state as a raw file): a pre-created 0600 regular file
+     * as mountpoint, writable, growable off, allow-other off, over the throttled tree; dd and cmp through the
+     * mount, and no mount left after block-export-del and after quit.
+     */
+    @Test
+    void proxmoxSequenceWithFuseExport() throws Exception {
+        assumeTrue(!"false".equals(System.getProperty("isthmus.it")), "integration tests disabled (isthmus.it=false)");
+        assumeTrue(Files.isReadable(Path.of("/dev/fuse")) && Files.isWritable(Path.of("/dev/fuse")),
+                "/dev/fuse is not accessible");
+        Tools.require("qemu-img", "fusermount3", "dd", "cmp");
+        List<Object> isthmus = proxmox(symlinkToLauncher(), true);
+        if (Tools.onPath("qemu-storage-daemon")) {
+            assertEquals(proxmox(symlinkTo(which("qemu-storage-daemon")), true), isthmus);
+        }
+    }
+
+    /** The replies and events of two rounds of Proxmox's sequence, with an NBD or a FUSE export. */
+    private static List<Object> proxmox(Path exe, boolean fuse) throws Exception {
         Path dir = exe.getParent().getParent();
         Path pidfile = dir.resolve("qsd.pid");
         Path sock = dir.resolve("qmp.sock");
         Path disk = dir.resolve("tpm.qcow2");
+        Path mnt = dir.resolve("tpmstate0.raw");
         Tools.run(30, "qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "4M").ok();
+        if (fuse) {
+            Files.createFile(mnt, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         List<Object> replies = new ArrayList<>();
-        for (int round = 0; round < 2; round++) {
-            Process parent = launch(exe, dir, "--daemonize", "--chardev",
-                    "socket,id=qmp,path=" + sock + ",server=on,wait=off", "--monitor", "chardev=qmp,mode=control",
-                    "--pidfile", pidfile.toString());
-            readAllWithin(parent.getInputStream(), 60_000);
-            assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
-            assertEquals(0, parent.exitValue(), () -> readQuietly(dir.resolve("stderr.txt")));
-            long pid = Long.parseLong(Files.readString(pidfile).trim());
-            ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
-            try (Qmp qmp = Qmp.connect(sock, null)) {
-                List<Object[]> steps = List.of(
-                    new Object[] {"object-add", Qmp.args("qom-type", "throttle-group", "id", "throttle-drive-tpmstate0",
-                            "limits", Map.of())},
-                    new Object[] {"blockdev-add", Qmp.args("driver", "throttle", "node-name", "drive-tpmstate0",
-                            "throttle-group", "throttle-drive-tpmstate0", "file", Qmp.args("driver", "qcow2",
-                                    "node-name", "f-tpmstate0", "read-only", false,
-                                    "cache", Qmp.args("direct", false, "no-flush", false),
-                                    "discard", "unmap", "detect-zeroes", "unmap",
-                                    "file", Qmp.args("driver", "file", "filename", disk.toString(),
-                                            "cache", Qmp.args("direct", false, "no-flush", false), "aio", "io_uring",
-                                            "discard", "unmap", "detect-zeroes", "unmap", "node-name", "e-tpmstate0",
-                                            "read-only", false)))},
-                    new Object[] {"nbd-server-start", Qmp.args("addr", Qmp.args("type", "unix",
-                            "data", Qmp.args("path", dir.resolve("nbd.sock").toString())))},
-                    new Object[] {"block-export-add", Qmp.args("type", "nbd", "id", "tpmstate0",
-                            "node-name", "drive-tpmstate0", "writable", true, "name", "tpmstate0")},
-                    new Object[] {"query-block-exports", null},
-                    new Object[] {"qom-set", Qmp.args("path", "throttle-drive-tpmstate0", "property", "limits",
-                            "value", Qmp.args("iops-total", 100, "bps-total", 1048576))},
-                    new Object[] {"qom-get", Qmp.args("path", "throttle-drive-tpmstate0", "property", "limits")},
-                    new Object[] {"object-del", Qmp.args("id", "throttle-drive-tpmstate0")},
-                    new Object[] {"block-export-del", Qmp.args("id", "tpmstate0")},
-                    new Object[] {"blockdev-del", Qmp.args("node-name", "drive-tpmstate0")},
-                    new Object[] {"object-del", Qmp.args("id", "throttle-drive-tpmstate0")});
-                for (Object[] step : steps) {
-                    // Proxmox's check before each command
-                    List<String> argv = Arrays.asList(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
-                    assertTrue(argv.getFirst().matches("(?:^|.*/)qemu-[^/]+$"), argv.getFirst());
-                    assertEquals(pidfile.toString(), argv.get(argv.indexOf("--pidfile") + 1));
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> a = (Map<String, Object>) step[1];
-                    replies.add(qmp.execute((String) step[0], a));
+        try {
+            for (int round = 0; round < 2; round++) {
+                Process parent = launch(exe, dir, "--daemonize", "--chardev",
+                        "socket,id=qmp,path=" + sock + ",server=on,wait=off", "--monitor", "chardev=qmp,mode=control",
+                        "--pidfile", pidfile.toString());
+                readAllWithin(parent.getInputStream(), 60_000);
+                assertTrue(parent.waitFor(60, TimeUnit.SECONDS));
+                assertEquals(0, parent.exitValue(), () -> readQuietly(dir.resolve("stderr.txt")));
+                long pid = Long.parseLong(Files.readString(pidfile).trim());
+                ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
+                try (Qmp qmp = Qmp.connect(sock, null)) {
+                    List<Object[]> setup = new ArrayList<>(List.of(
+                        new Object[] {"object-add", Qmp.args("qom-type", "throttle-group", "id", "throttle-drive-tpmstate0",
+                                "limits", Map.of())},
+                        new Object[] {"blockdev-add", Qmp.args("driver", "throttle", "node-name", "drive-tpmstate0",
+                                "throttle-group", "throttle-drive-tpmstate0", "file", Qmp.args("driver", "qcow2",
+                                        "node-name", "f-tpmstate0", "read-only", false,
+                                        "cache", Qmp.args("direct", false, "no-flush", false),
+                                        "discard", "unmap", "detect-zeroes", "unmap",
+                                        "file", Qmp.args("driver", "file", "filename", disk.toString(),
+                                                "cache", Qmp.args("direct", false, "no-flush", false), "aio", "io_uring",
+                                                "discard", "unmap", "detect-zeroes", "unmap", "node-name", "e-tpmstate0",
+                                                "read-only", false)))},
+                        new Object[] {"nbd-server-start", Qmp.args("addr", Qmp.args("type", "unix",
+                                "data", Qmp.args("path", dir.resolve("nbd.sock").toString())))},
+                        new Object[] {"block-export-add", Qmp.args("type", "nbd", "id", "tpmstate0",
+                                "node-name", "drive-tpmstate0", "writable", true, "name", "tpmstate0")}));
+                    if (fuse) {
+                        setup.subList(2, 4).clear();
+                        setup.add(new Object[] {"block-export-add", Qmp.args("type", "fuse", "id", "tpmstate0",
+                                "node-name", "drive-tpmstate0", "mountpoint", mnt.toString(), "writable", true,
+                                "growable", false, "allow-other", "off")});
+                    }
+                    setup.add(new Object[] {"query-block-exports", null});
+                    List<Object[]> steps = List.of(
+                        new Object[] {"qom-set", Qmp.args("path", "throttle-drive-tpmstate0", "property", "limits",
+                                "value", Qmp.args("iops-total", 100, "bps-total", 1048576))},
+                        new Object[] {"qom-get", Qmp.args("path", "throttle-drive-tpmstate0", "property", "limits")},
+                        new Object[] {"object-del", Qmp.args("id", "throttle-drive-tpmstate0")},
+                        new Object[] {"block-export-del", Qmp.args("id", "tpmstate0")},
+                        new Object[] {"blockdev-del", Qmp.args("node-name", "drive-tpmstate0")},
+                        new Object[] {"object-del", Qmp.args("id", "throttle-drive-tpmstate0")});
+                    run(qmp, pid, pidfile, setup, replies);
+                    if (fuse) {
+                        replies.add(throughTheMount(dir, mnt));
+                    }
+                    run(qmp, pid, pidfile, steps, replies);
+                    if (fuse) {
+                        awaitUnmounted(mnt);
+                    }
+                    replies.add(withoutTimestamp(qmp.awaitEvent("BLOCK_EXPORT_DELETED", Map.of("id", "tpmstate0"), 10_000)));
+                    replies.add(qmp.execute("quit", null));
+                    for (Map<String, Object> m : qmp.readToEnd(30_000)) {
+                        replies.add(withoutTimestamp(m));
+                    }
                 }
-                qmp.awaitEvent("BLOCK_EXPORT_DELETED", Map.of("id", "tpmstate0"), 10_000);
-                replies.add(qmp.execute("quit", null));
+                daemon.onExit().get(30, TimeUnit.SECONDS);
+                assertFalse(Files.exists(pidfile), "pid file removed at quit");
+                assertFalse(fuse && FuseExportTest.mounted(mnt), "no mount left after quit");
             }
-            daemon.onExit().get(30, TimeUnit.SECONDS);
-            assertFalse(Files.exists(pidfile), "pid file removed at quit");
+        } finally {
+            if (fuse && FuseExportTest.mounted(mnt)) {
+                Tools.run(10, "fusermount3", "-u", "-z", mnt.toString());
+            }
         }
         return replies;
+    }
+
+    /** Sends each step after Proxmox's check (pid file, then argv[0] and --pidfile in /proc/PID/cmdline). */
+    private static void run(Qmp qmp, long pid, Path pidfile, List<Object[]> steps, List<Object> replies)
+            throws Exception {
+        for (Object[] step : steps) {
+            List<String> argv = Arrays.asList(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+            assertTrue(argv.getFirst().matches("(?:^|.*/)qemu-[^/]+$"), argv.getFirst());
+            assertEquals(pidfile.toString(), argv.get(argv.indexOf("--pidfile") + 1));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> a = (Map<String, Object>) step[1];
+            replies.add(qmp.execute((String) step[0], a));
+        }
+    }
+
+    /** What swtpm does to its state file: dd in (with fsync, and O_DIRECT), dd out, cmp; returns what it saw. */
+    private static List<Object> throughTheMount(Path dir, Path mnt) throws Exception {
+        assertTrue(FuseExportTest.mounted(mnt), "mounted");
+        byte[] data = new byte[(1 << 20) + 4096];
+        new java.util.Random(13).nextBytes(data);
+        Path src = dir.resolve("src.bin");
+        Files.write(src, data);
+        Tools.run(30, "dd", "if=" + src, "of=" + mnt, "bs=4096", "seek=16", "conv=notrunc,fsync", "status=none").ok();
+        Tools.run(30, "dd", "if=" + src, "of=" + mnt, "bs=64k", "count=1", "seek=48", "oflag=direct",
+                "conv=notrunc", "status=none").ok();
+        Path back = dir.resolve("back.bin");
+        Tools.run(30, "dd", "if=" + mnt, "of=" + back, "bs=4096", "skip=16", "count=" + (data.length / 4096),
+                "status=none").ok();
+        Tools.run(30, "cmp", src.toString(), back.toString()).ok();
+        return List.of("mount", Files.size(mnt), PosixFilePermissions.toString(Files.getPosixFilePermissions(mnt)));
+    }
+
+    private static void awaitUnmounted(Path mnt) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (FuseExportTest.mounted(mnt) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(FuseExportTest.mounted(mnt), mnt + " is still mounted after block-export-del");
+    }
+
+    /** A message without its timestamp (null stays null: a missing event shows in the comparison). */
+    private static Map<String, Object> withoutTimestamp(Map<String, Object> m) {
+        if (m == null) {
+            return null;
+        }
+        Map<String, Object> c = new java.util.LinkedHashMap<>(m);
+        c.remove("timestamp");
+        return c;
     }
 
     private static Seen daemonize(Path exe) throws Exception {
