@@ -9,8 +9,12 @@ runs in an IoThread (blockdev-nbd.c nbd_blockdev_client_closed: Assertion
 `qemu_in_main_thread() && nbd_server' failed); --qsd-iothread one gives it one anyway.
 nbdkit (null or file plugin) and the do-nothing 'ceiling' server are references; their
 readiness is their pidfile (written once the socket listens). They serve no qcow2 image, so the
-qcow2 setups are skipped for them (n/a in the table), and they speak NBD only, so the
-vhost-user-blk setups are skipped for them too.
+qcow2 setups are skipped for them (n/a in the table), they have no throttle filter, so the
+throttle setups are skipped for them as well, and they speak NBD only, so the vhost-user-blk
+setups are skipped for them too.
+
+Throttle setups: the exported node 'disk0' is a throttle filter in the throttle-group 'tg0'
+(--object throttle-group,id=tg0: no limits) over the backend's node, named 'disk0-base'.
 
 vhost-user-blk setups: no --nbd-server; the export is type=vhost-user-blk on a UNIX socket with
 num-queues from the setup. With two queues (Setup.iothreads) Isthmus gets one IoThread per
@@ -174,21 +178,27 @@ class QemuStyle(Server):
     @staticmethod
     def blockdev(a, ctx):
         s = ctx.setup
+        node = f"{EXPORT}-base" if s.throttle else EXPORT
         if s.backend == "null":
-            a += ["--blockdev", f"driver=null-co,node-name={EXPORT},size={ctx.image_size}"]
+            a += ["--blockdev", f"driver=null-co,node-name={node},size={ctx.image_size}"]
         elif s.backend == "file":
-            a += ["--blockdev", f"driver=file,node-name={EXPORT},filename={ctx.image.replace(',', ',,')}"]
+            a += ["--blockdev", f"driver=file,node-name={node},filename={ctx.image.replace(',', ',,')}"]
         elif s.backend in ("qcow2", "qcow2alloc"):
-            a += ["--blockdev", f"driver=qcow2,node-name={EXPORT},file.driver=file,"
+            a += ["--blockdev", f"driver=qcow2,node-name={node},file.driver=file,"
                                 f"file.filename={ctx.image.replace(',', ',,')}"]
         else:
             raise ValueError(f"backend {s.backend!r}")
+        if s.throttle:
+            a += ["--object", "throttle-group,id=tg0",
+                  "--blockdev", f"driver=throttle,node-name={EXPORT},throttle-group=tg0,file={node}"]
         return a
 
 
 def _raw_only(server, setup):
     if setup.vhost:
         return f"{server.name} speaks NBD only (no vhost-user-blk)"
+    if setup.throttle:
+        return f"{server.name} has no throttle filter"
     if setup.backend in ("null", "file"):
         return None
     return f"{server.name} serves null and raw file setups only, not {setup.backend}"

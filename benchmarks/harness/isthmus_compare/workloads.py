@@ -20,12 +20,15 @@ QCOW2_CLUSTER = 64 << 10
 class Setup:
     """How the daemon is started: transport of the NBD server (or a vhost-user-blk export instead),
     backend of the export, whether the export runs on IoThreads (the multi-connection and
-    multi-queue workloads), read-only or writable, and the vhost-user-blk export's num-queues."""
+    multi-queue workloads), read-only or writable, the vhost-user-blk export's num-queues, and
+    whether the exported node is a throttle filter (in a throttle-group with no limits) over the
+    backend's node: what the filter costs when nothing is limited (Proxmox tops every drive so)."""
     transport: str = "unix"        # unix | tcp | vhost-user-blk
     backend: str = "null"          # see BACKENDS
     iothreads: bool = False
     readonly: bool = False
     queues: int = 1                # vhost-user-blk only
+    throttle: bool = False         # export a throttle filter over the backend's node
 
     @property
     def vhost(self):
@@ -39,7 +42,8 @@ class Setup:
     @property
     def key(self):
         return "-".join([self.transport, self.backend] + (["iothreads"] if self.iothreads else [])
-                        + (["ro"] if self.readonly else []) + ([f"{self.queues}q"] if self.vhost else []))
+                        + (["ro"] if self.readonly else []) + ([f"{self.queues}q"] if self.vhost else [])
+                        + (["throttle"] if self.throttle else []))
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,12 @@ VHOST_PATTERNS = [
     ("randwrite-4k-qd32", "randwrite", "4k", 32, "IOPS"),
 ]
 VHOST_QUEUES = (1, 2)
+# The same rows as the plain null ones, with a throttle filter without limits over the null-co node
+# (issue 13: the filter must cost less than 5% of the IOPS at 4 KiB QD32); QSD and Isthmus only.
+THROTTLE_PATTERNS = [
+    ("randread-4k-qd32", "randread", "4k", 32, "IOPS"),
+    ("randwrite-4k-qd32", "randwrite", "4k", 32, "IOPS"),
+]
 
 
 def all_workloads():
@@ -108,6 +118,9 @@ def all_workloads():
         setup = Setup("unix", backend, iothreads=True)
         for suffix, rw, bs, qd, unit in MULTI_CONN_PATTERNS:
             out.append(Workload(f"nbd-unix-{backend}-{suffix}", "fio", setup, rw, bs, qd, CONNECTIONS, unit))
+    setup = Setup("unix", "null", throttle=True)
+    for suffix, rw, bs, qd, unit in THROTTLE_PATTERNS:
+        out.append(Workload(f"nbd-unix-null-{suffix}-throttle", "fio", setup, rw, bs, qd, 1, unit))
     for backend, patterns in (("qcow2", QCOW2_PATTERNS), ("qcow2alloc", QCOW2_ALLOC_PATTERNS)):
         setup = Setup("unix", backend)
         for suffix, rw, bs, qd, unit in patterns:

@@ -13,8 +13,8 @@ class WorkloadsTest(unittest.TestCase):
         names = [w.name for w in ws]
         self.assertEqual(len(names), len(set(names)))
         nbd = [w for w in ws if w.kind == "fio"]
-        # transports x raw backends x patterns + 4-connection ones + qcow2 (4) + qcow2alloc (1)
-        self.assertEqual(len(nbd), 2 * 2 * 6 + 4 + 4 + 1)
+        # transports x raw backends x patterns + 4-connection ones + throttle (2) + qcow2 (4) + qcow2alloc (1)
+        self.assertEqual(len(nbd), 2 * 2 * 6 + 4 + 2 + 4 + 1)
         for w in nbd:
             self.assertEqual(w.jobs, 4 if w.name.endswith("-4conn") else 1)
             self.assertEqual(w.setup.iothreads, w.name.endswith("-4conn"))
@@ -26,6 +26,20 @@ class WorkloadsTest(unittest.TestCase):
         self.assertTrue(set(qcow2) <= set(wl.default_names()))
         self.assertTrue(all(not w.available for w in ws if w.name.startswith("fuse-")))
         self.assertNotIn("fuse-file-randread-4k-qd32", wl.default_names())
+
+    def test_throttle_rows(self):
+        th = [w for w in wl.all_workloads() if w.setup.throttle]
+        self.assertEqual([w.name for w in th], ["nbd-unix-null-randread-4k-qd32-throttle",
+                                                "nbd-unix-null-randwrite-4k-qd32-throttle"])
+        plain = {w.name: w for w in wl.all_workloads()}
+        for w in th:
+            # the same row as the plain one but for the filter
+            p = plain[w.name[:-len("-throttle")]]
+            self.assertEqual((w.kind, w.rw, w.bs, w.iodepth, w.jobs, w.unit), (p.kind, p.rw, p.bs, p.iodepth, p.jobs, p.unit))
+            self.assertEqual(w.setup, wl.Setup("unix", "null", throttle=True))
+            self.assertEqual(w.setup.key, "unix-null-throttle")
+            self.assertTrue(w.available)
+        self.assertTrue({w.name for w in th} <= set(wl.default_names()))
 
     def test_vhost_user_blk_rows(self):
         vh = [w for w in wl.all_workloads() if w.kind == "vhost"]
@@ -119,6 +133,22 @@ class CommandLineTest(unittest.TestCase):
         self.assertIn("driver=file,node-name=disk0,filename=/r/dense.img", t)
         self.assertIn("addr.type=inet,addr.host=127.0.0.1,addr.port=10809", t)
         self.assertIn("type=nbd,id=exp0,node-name=disk0,name=disk0,writable=off", t)
+
+    def test_throttle_command_line(self):
+        qsd = servers.QemuStyle("qsd", "qemu-storage-daemon", iothread_list=False)
+        ist = servers.QemuStyle("isthmus", "/repo/bin/isthmus", iothread_list=True)
+        setup = wl.Setup("unix", "null", throttle=True)
+        self.assertEqual(qsd.argv(self.ctx(setup))[1:], ist.argv(self.ctx(setup))[1:])
+        self.assertEqual(qsd.argv(self.ctx(setup)), ["qemu-storage-daemon",
+                         "--blockdev", "driver=null-co,node-name=disk0-base,size=1073741824",
+                         "--object", "throttle-group,id=tg0",
+                         "--blockdev", "driver=throttle,node-name=disk0,throttle-group=tg0,file=disk0-base",
+                         "--nbd-server", "addr.type=unix,addr.path=/r/t-1.nbd",
+                         "--export", "type=nbd,id=exp0,node-name=disk0,name=disk0,writable=on",
+                         "--chardev", "socket,id=qmp0,path=/r/t-1.qmp,server=on,wait=off",
+                         "--monitor", "chardev=qmp0"])
+        for ref in (servers.Nbdkit("nbdkit"), servers.Ceiling("/r/ceiling")):
+            self.assertIn("no throttle filter", ref.cannot_serve(setup))
 
     def test_nbdcopy_warm_up_reads_like_nbdcopy(self):
         r = runner.Runner(runner.Settings(warmup=1.5), [], [], "/r")
