@@ -286,8 +286,8 @@ def main(argv=None):
     print()
     print("median over successful rounds; /qsd = ratio to qemu-storage-daemon (for 'lower better' rows "
           "and CPU, below 1 is better); server CPU = utime+stime of the daemon's process tree per I/O "
-          "(per MiB for nbdcopy); * = some rounds failed; n/a = the server cannot serve that setup (qcow2: "
-          "nbdkit, ceiling); startup-greeting of nbdkit/ceiling is time to pidfile (no QMP)."
+          "(per MiB for nbdcopy); * = some rounds failed; n/a = the server cannot serve that setup (qcow2, "
+          "throttle: nbdkit, ceiling); startup-greeting of nbdkit/ceiling is time to pidfile (no QMP)."
           + (" qcow2alloc: a new empty qcow2 image per daemon start; the measured run is one seeded random "
              "4k write per cluster of the image's last 15/16 (about 63% of them allocate)."
              if any(w.setup.fresh_image for w in chosen) else "")
