@@ -35,7 +35,8 @@ class WorkloadsTest(unittest.TestCase):
         for w in th:
             # the same row as the plain one but for the filter
             p = plain[w.name[:-len("-throttle")]]
-            self.assertEqual((w.kind, w.rw, w.bs, w.iodepth, w.jobs, w.unit), (p.kind, p.rw, p.bs, p.iodepth, p.jobs, p.unit))
+            self.assertEqual((w.kind, w.rw, w.bs, w.iodepth, w.jobs, w.unit),
+                             (p.kind, p.rw, p.bs, p.iodepth, p.jobs, p.unit))
             self.assertEqual(w.setup, wl.Setup("unix", "null", throttle=True))
             self.assertEqual(w.setup.key, "unix-null-throttle")
             self.assertTrue(w.available)

@@ -137,7 +137,8 @@ class InstalledAsQsdTest {
                 ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
                 try (Qmp qmp = Qmp.connect(sock, null)) {
                     List<Object[]> setup = new ArrayList<>(List.of(
-                        new Object[] {"object-add", Qmp.args("qom-type", "throttle-group", "id", "throttle-drive-tpmstate0",
+                        new Object[] {"object-add", Qmp.args("qom-type", "throttle-group",
+                                "id", "throttle-drive-tpmstate0",
                                 "limits", Map.of())},
                         new Object[] {"blockdev-add", Qmp.args("driver", "throttle", "node-name", "drive-tpmstate0",
                                 "throttle-group", "throttle-drive-tpmstate0", "file", Qmp.args("driver", "qcow2",
@@ -145,9 +146,9 @@ class InstalledAsQsdTest {
                                         "cache", Qmp.args("direct", false, "no-flush", false),
                                         "discard", "unmap", "detect-zeroes", "unmap",
                                         "file", Qmp.args("driver", "file", "filename", disk.toString(),
-                                                "cache", Qmp.args("direct", false, "no-flush", false), "aio", "io_uring",
-                                                "discard", "unmap", "detect-zeroes", "unmap", "node-name", "e-tpmstate0",
-                                                "read-only", false)))},
+                                                "cache", Qmp.args("direct", false, "no-flush", false),
+                                                "aio", "io_uring", "discard", "unmap", "detect-zeroes", "unmap",
+                                                "node-name", "e-tpmstate0", "read-only", false)))},
                         new Object[] {"nbd-server-start", Qmp.args("addr", Qmp.args("type", "unix",
                                 "data", Qmp.args("path", dir.resolve("nbd.sock").toString())))},
                         new Object[] {"block-export-add", Qmp.args("type", "nbd", "id", "tpmstate0",
@@ -175,7 +176,8 @@ class InstalledAsQsdTest {
                     if (fuse) {
                         awaitUnmounted(mnt);
                     }
-                    replies.add(withoutTimestamp(qmp.awaitEvent("BLOCK_EXPORT_DELETED", Map.of("id", "tpmstate0"), 10_000)));
+                    replies.add(withoutTimestamp(
+                            qmp.awaitEvent("BLOCK_EXPORT_DELETED", Map.of("id", "tpmstate0"), 10_000)));
                     replies.add(qmp.execute("quit", null));
                     for (Map<String, Object> m : qmp.readToEnd(30_000)) {
                         replies.add(withoutTimestamp(m));
