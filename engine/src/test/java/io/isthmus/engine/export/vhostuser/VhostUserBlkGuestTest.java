@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The vhost-user-blk export with a Linux guest ({@link TestGuest}: QEMU under TCG with {@code vhost-user-blk-pci}
  * on the export's socket): what the guest's virtio-blk driver sees (capacity, block size, queues, serial, discard
- * and write-zeroes limits), fio with crc32c verification on one queue and on two queues spread over two IoThreads,
- * split and packed rings, a read-only export refusing writes, block_resize reaching the guest's sysfs, and the
+ * and write-zeroes limits), fio with crc32c verification on one queue, on two queues spread over two IoThreads
+ * and on four queues spread round-robin over the same two (one fio job pinned to each vCPU, so every queue
+ * serves requests), split and packed rings, a read-only export refusing writes, block_resize reaching the guest's sysfs, and the
  * image on the host holding what the guest wrote. Engine level: a block graph with a file node, the export
  * manager, the driver, real IoThreads.
  */
@@ -182,6 +183,31 @@ class VhostUserBlkGuestTest {
         assertEquals(ioB, e.queueThread(1));
         System.out.println("2 queues: requests served per queue " + e.requestsServed(0) + ", " + e.requestsServed(1));
         assertTrue(e.requestsServed(0) > 100 && e.requestsServed(1) > 100, "both queues served requests");
+    }
+
+    @Test
+    void fourQueuesOnTwoIoThreadsRunFioOnEveryQueue() throws Exception {
+        Path sock = export("v4", true, 4, List.of("io-a", "io-b"), null);
+        // one job pinned to each vCPU (blk-mq maps CPU n to queue n), 4 MiB each on its own 16 MiB stretch
+        TestGuest.Result r = TestGuest.builder().vhostUser(sock, 4).cpus(4)
+                .script("set -e\n"
+                        + "echo size=$(cat /sys/block/vda/size) queues=$(ls /sys/block/vda/mq | wc -l)\n"
+                        + FIO.replace("NJOBS", "4").replace("--size=16M", "--size=4M")
+                                .replace("--group_reporting", "--group_reporting --cpus_allowed=0-3"
+                                        + " --cpus_allowed_policy=split"))
+                .run(dir);
+        report("4 queues", r);
+        assertEquals(0, r.exitStatus(), check(r));
+        assertTrue(r.console().contains("size=131072 queues=4"), r.console());
+        assertTrue(r.console().contains("3;fio-"), r.console());
+        VhostUserBlkExport e = (VhostUserBlkExport) manager.find("v4");
+        assertEquals(List.of(ioA, ioB, ioA, ioB),
+                List.of(e.queueThread(0), e.queueThread(1), e.queueThread(2), e.queueThread(3)));
+        System.out.println("4 queues: requests served per queue " + e.requestsServed(0) + ", " + e.requestsServed(1)
+                + ", " + e.requestsServed(2) + ", " + e.requestsServed(3));
+        for (int q = 0; q < 4; q++) {
+            assertTrue(e.requestsServed(q) > 100, "queue " + q + " served requests");
+        }
     }
 
     @Test
