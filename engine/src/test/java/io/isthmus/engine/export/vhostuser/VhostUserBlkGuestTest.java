@@ -32,9 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * on the export's socket): what the guest's virtio-blk driver sees (capacity, block size, queues, serial, discard
  * and write-zeroes limits), fio with crc32c verification on one queue, on two queues spread over two IoThreads
  * and on four queues spread round-robin over the same two (one fio job pinned to each vCPU, so every queue
- * serves requests), split and packed rings, a read-only export refusing writes, block_resize reaching the guest's sysfs, and the
- * image on the host holding what the guest wrote. Engine level: a block graph with a file node, the export
- * manager, the driver, real IoThreads.
+ * serves requests), split and packed rings, a read-only export refusing writes, block_resize reaching the
+ * guest's sysfs, and the image on the host holding what the guest wrote. Engine level: a block graph with a file
+ * node, the export manager, the driver, real IoThreads.
  */
 @Timeout(600)
 class VhostUserBlkGuestTest {
