@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * Test-only daemon stand-in for {@link VhostUserBlkRestartTest}: exports the image in args[0] writable over
- * vhost-user-blk on the socket args[1], prints "ready" and waits to be killed.
+ * vhost-user-blk on the socket args[1], prints "ready" and waits to be killed; meanwhile prints
+ * "resubmitted=N" whenever the number of requests it ran again from the inflight region changes.
  */
 public final class VhostUserKillTarget {
     private VhostUserKillTarget() {}
@@ -34,6 +35,16 @@ public final class VhostUserKillTarget {
         manager.add(ExportArgs.of(m));
         System.out.println("ready");
         System.out.flush();
-        Thread.sleep(Long.MAX_VALUE);
+        VhostUserBlkExport export = (VhostUserBlkExport) manager.find("v");
+        long reported = 0;
+        while (true) {
+            long n = export.requestsResubmitted(0);
+            if (n != reported) {
+                reported = n;
+                System.out.println("resubmitted=" + n);
+                System.out.flush();
+            }
+            Thread.sleep(50);
+        }
     }
 }
