@@ -32,9 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * on the export's socket): what the guest's virtio-blk driver sees (capacity, block size, queues, serial, discard
  * and write-zeroes limits), fio with crc32c verification on one queue, on two queues spread over two IoThreads
  * and on four queues spread round-robin over the same two (one fio job pinned to each vCPU, so every queue
- * serves requests), split and packed rings, a read-only export refusing writes, block_resize reaching the
- * guest's sysfs, and the image on the host holding what the guest wrote. Engine level: a block graph with a file
- * node, the export manager, the driver, real IoThreads.
+ * serves requests), split and packed rings, discard and write-zeroes (fio's falloc engine) reading back as
+ * zeroes, a read-only export refusing writes, block_resize reaching the guest's sysfs, and the image on the host
+ * holding what the guest wrote. Engine level: a block graph with a file node, the export manager, the driver,
+ * real IoThreads.
  */
 @Timeout(600)
 class VhostUserBlkGuestTest {
@@ -145,9 +146,13 @@ class VhostUserBlkGuestTest {
                         + "cmp /tmp/d.bin /tmp/zeros.bin && echo DISCARD-READS-ZEROES\n"
                         + "dd if=/isthmus/from-guest.bin of=/dev/vda bs=64k seek=704 oflag=direct 2>/dev/null\n"
                         // busybox's blkdiscard has no -z; fio's falloc engine trims with fallocate(PUNCH_HOLE |
-                        // KEEP_SIZE), which on a block device is a write-zeroes request with no fallback
+                        // KEEP_SIZE), which on a block device is a write-zeroes request with no fallback; the
+                        // discard count in /sys/block/vda/stat (field 12) must not move
+                        + "read -r _ _ _ _ _ _ _ _ _ _ _ d0 _ < /sys/block/vda/stat\n"
                         + "fio --name=wz --filename=/dev/vda --ioengine=falloc --rw=trim --bs=1M --offset=46137344"
                         + " --size=1M --eta=never >/tmp/wz.out 2>&1 || { cat /tmp/wz.out; exit 1; }\n"
+                        + "read -r _ _ _ _ _ _ _ _ _ _ _ d1 _ < /sys/block/vda/stat\n"
+                        + "echo discards-around-write-zeroes=$d0,$d1\n"
                         + "dd if=/dev/vda of=/tmp/z.bin bs=64k skip=704 count=16 iflag=direct 2>/dev/null\n"
                         + "cmp /tmp/z.bin /tmp/zeros.bin && echo WRITE-ZEROES-READ-ZEROES\n"
                         + "echo GUEST-DONE\n")
@@ -159,6 +164,10 @@ class VhostUserBlkGuestTest {
         assertTrue(r.console().contains("3;fio-"), r.console());
         assertTrue(r.console().contains("DISCARD-READS-ZEROES"), r.console());
         assertTrue(r.console().contains("WRITE-ZEROES-READ-ZEROES"), r.console());
+        java.util.regex.Matcher d = java.util.regex.Pattern.compile("discards-around-write-zeroes=(\\d+),(\\d+)")
+                .matcher(r.console());
+        assertTrue(d.find() && Long.parseLong(d.group(1)) > 0 && d.group(1).equals(d.group(2)),
+                "the blkdiscard above counted, the write-zeroes did not go as a discard: " + r.console());
         manager.closeAll(null);
         byte[] back = new byte[MIB];
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "r")) {
