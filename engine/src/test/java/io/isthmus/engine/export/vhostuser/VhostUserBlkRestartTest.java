@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The export's process killed with SIGKILL while a guest writes with fio (verification on), and started again on
  * the same socket: QEMU reconnects ({@code reconnect=1}), hands the new back end the inflight region
  * (SET_INFLIGHT_FD), the requests the dead one left in flight are resubmitted, and fio's verification passes.
+ * The daemon throttles writes ({@link #WRITE_IOPS}), so fio's writes wait in it and some are in flight at a kill.
  * Each restarted process reports how many requests it ran again from the inflight region; the daemon is killed
  * up to {@link #ATTEMPTS} times until one restart resubmitted at least one request, which proves a request was in
  * flight at the kill.
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(600)
 class VhostUserBlkRestartTest {
     private static final int ATTEMPTS = 4;
+    /** The daemon's write limit: fio's 16-deep writes queue in its throttle filter, in flight when it is killed. */
+    private static final int WRITE_IOPS = 300;
 
     @TempDir
     Path dir;
@@ -35,7 +38,8 @@ class VhostUserBlkRestartTest {
     private Process start(Path image, Path sock) throws Exception {
         Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                VhostUserKillTarget.class.getName(), image.toString(), sock.toString()))
+                VhostUserKillTarget.class.getName(), image.toString(), sock.toString(),
+                Integer.toString(WRITE_IOPS)))
                 .redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
         String line;
@@ -65,7 +69,7 @@ class VhostUserBlkRestartTest {
         try (TestGuest.Running g = TestGuest.builder().vhostUser(sock, 1, "reconnect=1", "")
                 .script("echo FIO-START\n"
                         + "fio --name=w --filename=/dev/vda --ioengine=libaio --direct=1 --rw=randwrite --bs=4k"
-                        + " --iodepth=16 --size=32M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0"
+                        + " --iodepth=16 --size=8M --verify=crc32c --do_verify=1 --verify_fatal=1 --randrepeat=0"
                         + " --eta=never --output-format=terse --terse-version=3 >/tmp/fio.out 2>&1"
                         + " || { cat /tmp/fio.out; exit 1; }\n"
                         + "cut -d';' -f1-8 /tmp/fio.out\n")
