@@ -160,6 +160,11 @@ public final class SplitVirtqueue implements Virtqueue {
         inflight = log;
     }
 
+    /** Requests still to be run again from the inflight region ({@link #attachInflight}); 0 without one. */
+    public int pendingResubmits() {
+        return inflight == null ? 0 : inflight.pendingResubmits();
+    }
+
     /**
      * Takes the next available chain into {@code chain}. Returns {@link #POPPED}, {@link #MALFORMED} (the head
      * is consumed and must be completed, e.g. with {@code push(chain.head, 0)}), {@link #EMPTY} or

@@ -8,6 +8,8 @@ import io.isthmus.engine.loop.IoThread;
 import io.isthmus.engine.net.Fds;
 import io.isthmus.engine.net.ListeningSocket;
 import io.isthmus.engine.net.RingAcceptor;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One vhost-user-blk export: its listening socket and at most one front end at a time ({@link VhostUserSession}),
@@ -27,6 +29,8 @@ import io.isthmus.engine.net.RingAcceptor;
  */
 final class VhostUserBlkExport extends BlockExport implements NodeListener, RingAcceptor.Handler {
     private static final System.Logger LOG = System.getLogger(VhostUserBlkExport.class.getName());
+    /** Opaque reads of the per-queue counters from other threads (a polling test must see them change). */
+    private static final VarHandle LONG_ELEMENT = MethodHandles.arrayElementVarHandle(long[].class);
 
     final int logicalBlockSize;
     final int numQueues;
@@ -39,6 +43,11 @@ final class VhostUserBlkExport extends BlockExport implements NodeListener, Ring
     private boolean drained;
     /** Requests answered per queue index, across sessions: each element written by its queue's IoThread only. */
     final long[] requestsServed;
+    /**
+     * Requests a previous back end left in flight and this one ran again from the inflight region, per queue index:
+     * each element written by its queue's IoThread only.
+     */
+    final long[] requestsResubmitted;
 
     VhostUserBlkExport(ExportOptions o, NodeAccess node, IoThread[] threads, ListeningSocket socket,
             int logicalBlockSize, int numQueues) {
@@ -46,6 +55,7 @@ final class VhostUserBlkExport extends BlockExport implements NodeListener, Ring
         this.logicalBlockSize = logicalBlockSize;
         this.numQueues = numQueues;
         this.requestsServed = new long[numQueues];
+        this.requestsResubmitted = new long[numQueues];
         this.sessionThread = threads[0];
         this.capacitySectors = node.length() >>> VirtioBlk.SECTOR_BITS;
         this.acceptor = new RingAcceptor(socket, sessionThread, this, "vhost-user-blk");
@@ -66,6 +76,11 @@ final class VhostUserBlkExport extends BlockExport implements NodeListener, Ring
     /** Requests answered on queue {@code index} so far (tests and statistics; a racy read). */
     long requestsServed(int index) {
         return requestsServed[index];
+    }
+
+    /** Requests resubmitted from the inflight region on queue {@code index} so far (tests; a racy read). */
+    long requestsResubmitted(int index) {
+        return (long) LONG_ELEMENT.getOpaque(requestsResubmitted, index);
     }
 
     /** Session thread: whether a front end is connected (tests, query). */

@@ -87,6 +87,9 @@ final class VirtioBlkQueue implements Completion {
         stopping = false;
         brokenLogged = false;
         generation++;
+        if (q instanceof SplitVirtqueue s) {
+            device.export.requestsResubmitted[index] += s.pendingResubmits();
+        }
         armKick();
         process();
         flush();

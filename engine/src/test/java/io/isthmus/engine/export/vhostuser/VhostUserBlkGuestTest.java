@@ -30,10 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The vhost-user-blk export with a Linux guest ({@link TestGuest}: QEMU under TCG with {@code vhost-user-blk-pci}
  * on the export's socket): what the guest's virtio-blk driver sees (capacity, block size, queues, serial, discard
- * and write-zeroes limits), fio with crc32c verification on one queue and on two queues spread over two IoThreads,
- * split and packed rings, a read-only export refusing writes, block_resize reaching the guest's sysfs, and the
- * image on the host holding what the guest wrote. Engine level: a block graph with a file node, the export
- * manager, the driver, real IoThreads.
+ * and write-zeroes limits), fio with crc32c verification on one queue, on two queues spread over two IoThreads
+ * and on four queues spread round-robin over the same two (one fio job pinned to each vCPU, so every queue
+ * serves requests), split and packed rings, discard and write-zeroes (fio's falloc engine) reading back as
+ * zeroes, a read-only export refusing writes, block_resize reaching the guest's sysfs, and the image on the host
+ * holding what the guest wrote. Engine level: a block graph with a file node, the export manager, the driver,
+ * real IoThreads.
  */
 @Timeout(600)
 class VhostUserBlkGuestTest {
@@ -143,9 +145,16 @@ class VhostUserBlkGuestTest {
                         + "dd if=/dev/vda of=/tmp/d.bin bs=64k skip=640 count=16 iflag=direct 2>/dev/null\n"
                         + "cmp /tmp/d.bin /tmp/zeros.bin && echo DISCARD-READS-ZEROES\n"
                         + "dd if=/isthmus/from-guest.bin of=/dev/vda bs=64k seek=704 oflag=direct 2>/dev/null\n"
-                        + "if blkdiscard -z -o 46137344 -l 1048576 /dev/vda 2>/dev/null; then"
-                        + " dd if=/dev/vda of=/tmp/z.bin bs=64k skip=704 count=16 iflag=direct 2>/dev/null;"
-                        + " cmp /tmp/z.bin /tmp/zeros.bin && echo WRITE-ZEROES-READ-ZEROES; else echo NO-BLKDISCARD-Z; fi\n"
+                        // busybox's blkdiscard has no -z; fio's falloc engine trims with fallocate(PUNCH_HOLE |
+                        // KEEP_SIZE), which on a block device is a write-zeroes request with no fallback; the
+                        // discard count in /sys/block/vda/stat (field 12) must not move
+                        + "read -r _ _ _ _ _ _ _ _ _ _ _ d0 _ < /sys/block/vda/stat\n"
+                        + "fio --name=wz --filename=/dev/vda --ioengine=falloc --rw=trim --bs=1M --offset=46137344"
+                        + " --size=1M --eta=never >/tmp/wz.out 2>&1 || { cat /tmp/wz.out; exit 1; }\n"
+                        + "read -r _ _ _ _ _ _ _ _ _ _ _ d1 _ < /sys/block/vda/stat\n"
+                        + "echo discards-around-write-zeroes=$d0,$d1\n"
+                        + "dd if=/dev/vda of=/tmp/z.bin bs=64k skip=704 count=16 iflag=direct 2>/dev/null\n"
+                        + "cmp /tmp/z.bin /tmp/zeros.bin && echo WRITE-ZEROES-READ-ZEROES\n"
                         + "echo GUEST-DONE\n")
                 .run(dir);
         report("1 queue", r);
@@ -154,8 +163,11 @@ class VhostUserBlkGuestTest {
                 + " wzeroes=16777216 ro=0"), r.console());
         assertTrue(r.console().contains("3;fio-"), r.console());
         assertTrue(r.console().contains("DISCARD-READS-ZEROES"), r.console());
-        System.out.println("write zeroes: " + (r.console().contains("WRITE-ZEROES-READ-ZEROES") ? "read back as zeroes"
-                : "busybox's blkdiscard has no -z"));
+        assertTrue(r.console().contains("WRITE-ZEROES-READ-ZEROES"), r.console());
+        java.util.regex.Matcher d = java.util.regex.Pattern.compile("discards-around-write-zeroes=(\\d+),(\\d+)")
+                .matcher(r.console());
+        assertTrue(d.find() && Long.parseLong(d.group(1)) > 0 && d.group(1).equals(d.group(2)),
+                "the blkdiscard above counted, the write-zeroes did not go as a discard: " + r.console());
         manager.closeAll(null);
         byte[] back = new byte[MIB];
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "r")) {
@@ -182,6 +194,31 @@ class VhostUserBlkGuestTest {
         assertEquals(ioB, e.queueThread(1));
         System.out.println("2 queues: requests served per queue " + e.requestsServed(0) + ", " + e.requestsServed(1));
         assertTrue(e.requestsServed(0) > 100 && e.requestsServed(1) > 100, "both queues served requests");
+    }
+
+    @Test
+    void fourQueuesOnTwoIoThreadsRunFioOnEveryQueue() throws Exception {
+        Path sock = export("v4", true, 4, List.of("io-a", "io-b"), null);
+        // one job pinned to each vCPU (blk-mq maps CPU n to queue n), 4 MiB each on its own 16 MiB stretch
+        TestGuest.Result r = TestGuest.builder().vhostUser(sock, 4).cpus(4)
+                .script("set -e\n"
+                        + "echo size=$(cat /sys/block/vda/size) queues=$(ls /sys/block/vda/mq | wc -l)\n"
+                        + FIO.replace("NJOBS", "4").replace("--size=16M", "--size=4M")
+                                .replace("--group_reporting", "--group_reporting --cpus_allowed=0-3"
+                                        + " --cpus_allowed_policy=split"))
+                .run(dir);
+        report("4 queues", r);
+        assertEquals(0, r.exitStatus(), check(r));
+        assertTrue(r.console().contains("size=131072 queues=4"), r.console());
+        assertTrue(r.console().contains("3;fio-"), r.console());
+        VhostUserBlkExport e = (VhostUserBlkExport) manager.find("v4");
+        assertEquals(List.of(ioA, ioB, ioA, ioB),
+                List.of(e.queueThread(0), e.queueThread(1), e.queueThread(2), e.queueThread(3)));
+        System.out.println("4 queues: requests served per queue " + e.requestsServed(0) + ", " + e.requestsServed(1)
+                + ", " + e.requestsServed(2) + ", " + e.requestsServed(3));
+        for (int q = 0; q < 4; q++) {
+            assertTrue(e.requestsServed(q) > 100, "queue " + q + " served requests");
+        }
     }
 
     @Test
