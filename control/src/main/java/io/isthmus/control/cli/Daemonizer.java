@@ -2,8 +2,6 @@ package io.isthmus.control.cli;
 
 import io.isthmus.engine.net.Fds;
 import java.io.File;
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -122,20 +120,23 @@ public final class Daemonizer {
             return 1;
         }
         // As os_setup_post(): stdio goes to /dev/null before the parent hears that we are ready, so that
-        // when it returns the caller's stdin/stderr are no longer held by the daemon. fd 1 is the
-        // readiness pipe; it follows once the byte is written.
+        // when it returns the caller's pipes are no longer held by the daemon (a caller that looks at
+        // /proc/PID/fd right after sees /dev/null). fd 1 is the readiness pipe: a duplicate of it carries the
+        // byte after fd 1 itself has moved to /dev/null.
         System.err.flush();
-        Fds.redirectToDevNull(0, 2);
+        System.out.flush();
+        int readyFd = Fds.dup(1);
+        Fds.redirectToDevNull(0, 1, 2);
         System.setErr(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            OutputStream out = new FileOutputStream(FileDescriptor.out);
-            out.write(READY);
-            out.flush();
-        } catch (IOException e) {
-            // the parent is gone; nothing to tell
-        }
-        Fds.redirectToDevNull(1);
         System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        if (readyFd >= 0) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment one = a.allocate(1);
+                one.set(ValueLayout.JAVA_BYTE, 0, (byte) READY);
+                Fds.write(readyFd, one, 1); // a parent that is gone has nothing to hear
+            }
+            Fds.close(readyFd);
+        }
         return 0;
     }
 }

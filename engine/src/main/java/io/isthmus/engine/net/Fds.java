@@ -99,6 +99,16 @@ public final class Fds {
         return 0;
     }
 
+    /** A second descriptor for {@code fd}'s open file (the daemonizer keeps its readiness pipe apart). >= 0 or -errno. */
+    public static int dup(int fd) {
+        return Posix.dup(fd);
+    }
+
+    /** Writes up to {@code len} bytes of {@code buf} (blocking). Returns the count written or -errno. */
+    public static long write(int fd, MemorySegment buf, long len) {
+        return Posix.write(fd, buf, len);
+    }
+
     /** Makes a close-on-exec pipe: {@code fds} receives {read end, write end}. Returns 0 or -errno. */
     public static int pipe(int[] fds) {
         try (Arena a = Arena.ofConfined()) {
