@@ -141,31 +141,28 @@ public final class BlockGraph {
 
     /** raw or qcow2 over its {@code file} child (inline, or an existing node by name). */
     private BlockNode openFormat(String nodeName, BlockOptions o, boolean qcow2) throws EngineException {
-        BlockNode file;
-        boolean owned;
-        if (o.fileInline != null) {
-            file = open(o.fileInline, o);
-            owned = true;
-        } else {
-            file = nodes.get(o.fileRef);
-            if (file == null) {
-                throw new EngineException("Cannot find device='" + o.fileRef + "' nor node-name='" + o.fileRef + "'");
-            }
-            owned = false;
-        }
-        String name = nodeName != null ? nodeName : generateName();
-        try {
+        return openOverFile(o, (file, owned) -> {
+            String name = nodeName != null ? nodeName : generateName();
             return qcow2 ? Qcow2Node.open(name, o, file, owned, nodes::containsKey) : RawNode.open(name, o, file, owned);
-        } catch (RuntimeException e) {
-            if (owned) {
-                destroy(file);
-            }
-            throw e;
-        }
+        });
     }
 
     /** throttle over its {@code file} child (inline, or an existing node by name). */
     private BlockNode openThrottle(String nodeName, BlockOptions o) throws EngineException {
+        return openOverFile(o, (file, owned) -> ThrottleNode.open(nodeName, o, file, owned));
+    }
+
+    /** Opens a node over a child it takes from {@code file}; {@code owned}: the child was made for it. */
+    @FunctionalInterface
+    private interface OverFile {
+        BlockNode open(BlockNode file, boolean owned) throws EngineException;
+    }
+
+    /**
+     * Resolves the {@code file} child (an inline definition, opened and owned, or an existing node by name) and
+     * opens the node over it; an owned child is destroyed again when that open fails.
+     */
+    private BlockNode openOverFile(BlockOptions o, OverFile how) throws EngineException {
         BlockNode file;
         boolean owned;
         if (o.fileInline != null) {
@@ -179,7 +176,7 @@ public final class BlockGraph {
             owned = false;
         }
         try {
-            return ThrottleNode.open(nodeName, o, file, owned);
+            return how.open(file, owned);
         } catch (RuntimeException e) {
             if (owned) {
                 destroy(file);
